@@ -1,0 +1,27 @@
+"""The book's own Python package: the pieces each chapter builds, kept once.
+
+One module per concept, in the order the book builds them:
+
+* :mod:`shared.data`       corpus download, GPT-2 tokenizer, split, batches (Chapter 1)
+* :mod:`shared.model`      embeddings, positions, attention, the block, the GPT (Chapters 2-6)
+* :mod:`shared.training`   the training loop, evaluation, checkpoints (Chapter 7)
+* :mod:`shared.generation` sampling and generation with a KV cache (Chapter 8)
+* :mod:`shared.pretrained` loading OpenAI's GPT-2 weights into our model (Chapter 9)
+* :mod:`shared.plotting`   the book's figure style and heatmaps
+* :mod:`shared.widgets`    slider figures that work in Jupyter and in the static book
+"""
+
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["set_seed"]
+
+
+def set_seed(seed: int = 1337) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch; return a ``torch.Generator`` seeded the same way."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
