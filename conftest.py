@@ -1,4 +1,4 @@
-"""Test set-up shared by the unit tests and the notebooks run under nbval."""
+"""Test set-up for the unit tests and the chapters run under nbval (pytest collects both)."""
 
 from tests.offline import prepare_offline_environment
 

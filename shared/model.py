@@ -54,6 +54,9 @@ class GPTConfig:
     ln_eps: float = 1e-5
 
     def __post_init__(self) -> None:
+        for name in ("vocab_size", "context_length", "d_model", "n_heads", "n_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}"
@@ -152,7 +155,7 @@ class MultiHeadAttention(nn.Module):
             if past:
                 k = torch.cat([cache.keys[layer], k], dim=2)
                 v = torch.cat([cache.values[layer], v], dim=2)
-                if T > 1:  # new query t may see every cached key and new keys up to itself
+                if T > 1 and self.causal:  # new query t may see every cached key and new keys up to itself
                     mask = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(past)
                 is_causal = False
             cache.keys[layer], cache.values[layer] = k, v
