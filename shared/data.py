@@ -126,6 +126,10 @@ def download(
             with os.fdopen(fd, "wb") as out, requests.get(url, stream=True, timeout=timeout) as r:
                 r.raise_for_status()
                 expected = int(r.headers.get("Content-Length", 0)) or None
+                if r.headers.get("Content-Encoding", "identity").lower() not in ("", "identity"):
+                    # Content-Length counts the compressed bytes on the wire, but requests
+                    # yields them decompressed; urllib3 and the SHA-256 still catch truncation.
+                    expected = None
                 digest = hashlib.sha256()
                 received = 0
                 with tqdm(
@@ -277,7 +281,9 @@ class CompactVocab:
         """GPT-2 ids -> compact ids. Raises ``KeyError`` for an id not in the vocabulary."""
         t = torch.as_tensor(tokens, dtype=torch.long)
         table = self._table()
-        if t.numel() and (t.max() >= len(table) or (table[t.clamp(max=len(table) - 1)] < 0).any()):
+        # (a negative id would silently index from the end of the table)
+        if t.numel() and (t.min() < 0 or t.max() >= len(table)
+                          or (table[t.clamp(max=len(table) - 1)] < 0).any()):
             raise KeyError("some token ids are not in this compact vocabulary")
         return table[t]
 
