@@ -1,23 +1,107 @@
-"""Build the HTML book into _build/html with warnings as errors (`make book`)."""
+"""Build the HTML book into _build/html with warnings as errors (`make book`, `make test`).
+
+    python scripts/build_book.py [BOOK_ROOT]
+
+BOOK_ROOT defaults to this repository (a scratch copy of the book can be built the
+same way). Besides running Jupyter Book, this script makes the book work offline:
+
+* MathJax 3 is vendored from the installed ``django-static-mathjax`` package (its
+  ``mathjax`` folder) into ``_build/html/_vendor/mathjax/``: the output, not git,
+  and not ``_static/`` (Jupyter Book would add every .js under ``_static/`` to every
+  page). ``_config.yml`` points Sphinx's ``mathjax_path`` there.
+* After the build, every page is scanned for resources (scripts, stylesheets,
+  images, fonts) loaded from another host; any such reference fails the build.
+  The browser test (tests/test_browser.py) proves the same by blocking the network.
+"""
 
 from __future__ import annotations
 
+import filecmp
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+VENDOR = "_vendor/mathjax"  # inside _build/html; _config.yml's mathjax_path points here
+
+# What the book needs of MathJax's es5 distribution: the TeX-to-CommonHTML component,
+# its web fonts, and what it may load later on demand (TeX extensions through
+# \require or autoload; the menu's accessibility tools).
+MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts", "input/tex/extensions", "ui", "a11y",
+                 "adaptors", "sre"]
+
+# src/href of resources the browser loads by itself (not hyperlinks).
+RESOURCE = re.compile(
+    r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=[\"']([^\"']+)[\"']"
+    r"|<link\b(?=[^>]*\brel=[\"'](?:stylesheet|preload|modulepreload|icon|shortcut icon|manifest)[\"'])"
+    r"[^>]*\bhref=[\"']([^\"']+)[\"']",
+    re.IGNORECASE,
+)
 
 
-def main() -> int:
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "--path-output", str(ROOT),
+def mathjax_source() -> Path:
+    """The es5 folder of the installed MathJax (PyPI package django-static-mathjax)."""
+    import mathjax  # installed by django-static-mathjax
+
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-chtml.js").is_file():
+        raise SystemExit(f"MathJax's tex-chtml.js not found in {es5}: "
+                         "is django-static-mathjax installed (requirements.txt)?")
+    return es5
+
+
+def vendor_mathjax(html_dir: Path) -> Path:
+    """Copy MathJax into html_dir/_vendor/mathjax (only files that changed)."""
+    source, dest = mathjax_source(), html_dir / VENDOR
+    for part in MATHJAX_PARTS:
+        src = source / part
+        files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())
+        for file in files:
+            target = dest / file.relative_to(source)
+            if not (target.exists() and filecmp.cmp(file, target, shallow=False)):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, target)
+    return dest
+
+
+def external_resources(html_dir: Path) -> list[str]:
+    """Every resource a page would load from another host, as 'page: url'."""
+    found = []
+    for page in sorted(html_dir.rglob("*.html")):
+        if VENDOR in page.as_posix():
+            continue
+        text = page.read_text(encoding="utf-8", errors="replace")
+        for match in RESOURCE.finditer(text):
+            url = match.group(1) or match.group(2)
+            if re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//", url, re.IGNORECASE):
+                found.append(f"{page.relative_to(html_dir)}: {url}")
+    return found
+
+
+def main(root: Path = ROOT) -> int:
+    html_dir = root / "_build" / "html"
+    # Before the build, so that Sphinx finds the file and adds its checksum to the URL.
+    vendor_mathjax(html_dir)
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), "--path-output", str(root),
            "-W", "-n", "--keep-going"]
     # jupyter-book's console script is `jupyter-book`; its module has no __main__ in 1.x.
     jb = Path(sys.executable).with_name("jupyter-book")
     if jb.exists():
         cmd = [str(jb), *cmd[3:]]
-    return subprocess.call(cmd, cwd=ROOT)
+    status = subprocess.call(cmd, cwd=root)
+    if status != 0:
+        return status
+    vendor_mathjax(html_dir)  # in case the build started from an empty folder
+    external = external_resources(html_dir)
+    if external:
+        print("The book must load nothing from the network; these pages do:", file=sys.stderr)
+        print("\n".join(f"  {line}" for line in external), file=sys.stderr)
+        return 1
+    print(f"Offline check passed: no page loads anything from another host ({html_dir}).")
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT))
