@@ -3,8 +3,11 @@
 For each notebook: valid nbformat; saved from one clean top-to-bottom run
 (execution counts 1, 2, 3, ... with no gaps); no stored widget state (the static
 book must not load widget JavaScript); the first code cell is the Colab set-up
-cell from scripts/setup_cell.py; a title, a "What you will build" opening, a
-Summary and Exercises with hidden solutions. Prints one line per problem.
+cell from scripts/setup_cell.py, tagged hide-cell (collapsed in the book); a
+title, a "What you will build" opening, a Summary and Exercises with hidden
+solutions; every figure (a code cell with an image/png output) has alt text in
+its cell metadata, {"mystnb": {"image": {"alt": "..."}}}, or a caption,
+{"mystnb": {"figure": {"caption": "..."}}}. Prints one line per problem.
 """
 
 from __future__ import annotations
@@ -16,6 +19,16 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_CELL = (ROOT / "scripts" / "setup_cell.py").read_text().strip()
+SETUP_TAG = "hide-cell"  # the book shows the set-up cell collapsed
+
+
+def figure_description(cell) -> str:
+    """The alt text (or else the caption) that myst-nb gives a cell's image outputs."""
+    options = cell.metadata.get("mystnb", {})
+    image, figure = options.get("image", {}), options.get("figure", {})
+    alt = image.get("alt", "") if isinstance(image, dict) else ""
+    caption = figure.get("caption", "") if isinstance(figure, dict) else ""
+    return str(alt or caption).strip()
 
 
 def problems(path: Path) -> list[str]:
@@ -33,6 +46,8 @@ def problems(path: Path) -> list[str]:
         found.append("stores widget state in its metadata (run scripts/execute_notebooks.py)")
     if not code or code[0].source.strip() != SETUP_CELL:
         found.append("first code cell is not the set-up cell of scripts/setup_cell.py")
+    elif SETUP_TAG not in code[0].metadata.get("tags", []):
+        found.append(f"the set-up cell is not tagged {SETUP_TAG!r} (add it to the cell's metadata tags)")
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     if not nb.cells or not nb.cells[0].source.startswith("# "):
         found.append("first cell is not a '# Title' markdown cell")
@@ -48,6 +63,10 @@ def problems(path: Path) -> list[str]:
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":
                 found.append(f"stored error output in cell {c.execution_count}")
+        has_image = any("image/png" in out.get("data", {}) for out in c.get("outputs", []))
+        if has_image and not figure_description(c):
+            found.append(f"figure in cell {c.execution_count} has no alt text: set the cell metadata "
+                         '{"mystnb": {"image": {"alt": "what the figure shows"}}}')
     return found
 
 

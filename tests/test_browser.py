@@ -6,7 +6,8 @@ any request to another host is aborted, and an aborted request fails the page. S
 the book must be fully self-contained (MathJax included).
 
 * every slider figure and next-token explorer reacts to the mouse;
-* every page: no console errors, no failed requests, every image loaded, the maths
+* every page: no console errors, no failed requests, every image loaded and every
+  image in the article has alt text, the maths
   typeset (no raw TeX left, no MathJax errors), every internal link and anchor
   resolves, the Colab and download links of chapters are well-formed. A full-page
   screenshot of each page goes to _build/screenshots/ for a human to look at.
@@ -359,6 +360,16 @@ IMAGES = """async () => {
              .map(img => img.getAttribute('src').slice(0, 120));
 }"""
 
+# Every image in the article (figures, slider frames) describes itself to a screen reader.
+# A notebook figure without alt text in its cell metadata gets its own file name as alt
+# (docutils' default), which describes nothing: that counts as no alt text.
+IMAGES_WITHOUT_ALT = """() => Array.from(document.querySelectorAll('article img, .bd-article img'))
+  .filter(img => {
+    const alt = (img.getAttribute('alt') || '').trim(), src = img.getAttribute('src') || '';
+    return !alt || alt === src || /^\\S+\\.(png|jpe?g|gif|svg|webp)$/i.test(alt);
+  })
+  .map(img => (img.getAttribute('src') || '').slice(0, 120))"""
+
 
 @pytest.mark.parametrize("page_name", book_pages() or ["index.html"])
 def test_page(page, base_url, page_name):
@@ -385,6 +396,7 @@ def test_page(page, base_url, page_name):
             at = text.index(tex)
             problems.append(f"raw TeX {tex!r} in the visible text: ...{text[max(0, at - 40):at + 40]}...")
     problems += [f"image did not load: {src}" for src in page.evaluate(IMAGES)]
+    problems += [f"image without alt text: {src}" for src in page.evaluate(IMAGES_WITHOUT_ALT)]
     problems += check_links(page, page_name)
     if page_name.startswith("chapters/"):
         problems += check_launch_links(page, page_name)
