@@ -42,3 +42,4 @@ def test_check_notebooks_detects_problems(tmp_path):
     found = problems(bad)
     assert any("execution counts" in p for p in found)
     assert any("Summary" in p for p in found)
+    assert any("hide-cell" in p for p in found)
