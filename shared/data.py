@@ -151,6 +151,7 @@ def download(
                     )
                 out.flush()
                 os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp creates files readable by their owner only
             os.replace(tmp, dest)
             return dest
         except (requests.RequestException, DownloadError, OSError) as err:

@@ -46,6 +46,7 @@ def prepare_offline_environment() -> None:
             fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
             os.close(fd)
             shutil.copyfile(source, tmp)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, dest)
     os.environ.setdefault("TFS_OFFLINE", "1")
     os.environ.setdefault("PYTHONHASHSEED", "0")
