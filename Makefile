@@ -45,6 +45,7 @@ lint: $(STAMP) ## Check that every notebook is valid and was saved from one clea
 bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures)
 	$(BIN)/python bench/train_speed.py
 	$(BIN)/python bench/generation_speed.py
+	$(BIN)/python bench/gpt2_generation_speed.py
 
 clean: ## Remove the build output and the virtual environment (keeps data/)
 	rm -rf _build $(VENV) .pytest_cache

@@ -1,0 +1,414 @@
+"""OpenAI's GPT-2 weights in the book's own model (Chapter 9).
+
+GPT-2 "small" is our :class:`shared.model.GPT` with the switches of
+:meth:`GPTConfig.gpt2 <shared.model.GPTConfig.gpt2>`. This module fetches the
+124M-parameter checkpoint that OpenAI released, in the Hugging Face hub's
+``model.safetensors`` format, and copies every tensor into our model:
+
+==========================================  ==========================================
+GPT-2 checkpoint (``transformer.`` optional)  our model
+==========================================  ==========================================
+``wte.weight``                               ``tok_emb.weight`` (and ``head.weight``, tied)
+``wpe.weight``                               ``pos_emb.weight``
+``h.N.ln_1.{weight,bias}``                   ``blocks.N.ln1.{weight,bias}``
+``h.N.attn.c_attn.{weight,bias}``            ``blocks.N.attn.qkv.{weight,bias}``
+``h.N.attn.c_proj.{weight,bias}``            ``blocks.N.attn.proj.{weight,bias}``
+``h.N.ln_2.{weight,bias}``                   ``blocks.N.ln2.{weight,bias}``
+``h.N.mlp.c_fc.{weight,bias}``               ``blocks.N.ffn.fc.{weight,bias}``
+``h.N.mlp.c_proj.{weight,bias}``             ``blocks.N.ffn.proj.{weight,bias}``
+``ln_f.{weight,bias}``                       ``ln_f.{weight,bias}``
+==========================================  ==========================================
+
+GPT-2 stores its four projection matrices as "Conv1D" layers of shape
+``(in, out)``; ``nn.Linear`` keeps ``(out, in)``, so those are transposed.
+The checkpoint may also hold each block's causal-mask buffers
+(``h.N.attn.bias``, ``h.N.attn.masked_bias``): they are not weights and are
+skipped. Anything else that does not fit - a missing tensor, an unknown one,
+a wrong shape, a file that is not safetensors or was cut short - raises
+:class:`GPT2WeightsError` naming the problem.
+
+The file is read with ``safetensors``, which holds plain tensors only (no
+pickle, so loading it cannot run code).
+
+Where there is no network (``TFS_OFFLINE=1``, as on the machines that test this
+book), :func:`weights_available` is False and :func:`make_standin_gpt2` writes a
+small, randomly initialised GPT-2 in exactly the hub's format, so the same
+loading path can still be followed end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import tempfile
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from shared.data import cache_dir, cached_download, is_offline
+from shared.model import GPT, GPTConfig
+
+__all__ = [
+    "GPT2_URL",
+    "GPT2_SHA256",
+    "GPT2_SIZE",
+    "GPT2WeightsError",
+    "weights_available",
+    "download_gpt2_weights",
+    "read_safetensors_header",
+    "gpt2_name_map",
+    "config_from_checkpoint",
+    "load_gpt2_weights",
+    "load_pretrained_gpt2",
+    "crop_context",
+    "make_standin_gpt2",
+    "load_reference_gpt2",
+]
+
+GPT2_URL = "https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors"
+# The hub's Git LFS object id of that file is its SHA-256 (revision 607a30d7 of the repository).
+GPT2_SHA256 = "248dfc3911869ec493c76e65bf2fcf7f615828b0254c12b473182f0f81d3a707"
+GPT2_SIZE = 548_105_171  # bytes
+GPT2_FILENAME = "gpt2/model.safetensors"  # inside the book's cache folder
+STANDIN_FOLDER = "gpt2-standin"
+
+_BUFFER = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")  # causal-mask buffers, not weights
+_CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+_SAFETENSORS_DTYPES = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"}
+
+
+class GPT2WeightsError(ValueError):
+    """A checkpoint that cannot be loaded into our GPT-2; the message names the problem."""
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def weights_available(timeout: float = 5.0) -> bool:
+    """True if OpenAI's GPT-2 weights are in the cache or can be downloaded now.
+
+    False with ``TFS_OFFLINE=1`` (unless already cached) or when the hub cannot
+    be reached; the chapter then uses :func:`make_standin_gpt2`.
+    """
+    cached = cache_dir() / GPT2_FILENAME
+    if cached.exists() and cached.stat().st_size == GPT2_SIZE:
+        return True
+    if is_offline():
+        return False
+    import requests
+
+    try:
+        r = requests.head(GPT2_URL, timeout=timeout, allow_redirects=True)
+        return r.ok
+    except requests.RequestException:
+        return False
+
+
+def download_gpt2_weights(progress: bool = True) -> Path:
+    """The path of GPT-2's ``model.safetensors`` (548 MB), downloaded on first use.
+
+    The download is atomic and its SHA-256 is checked (:func:`shared.data.download`);
+    with ``TFS_OFFLINE=1`` and no cached copy it raises
+    :class:`shared.data.DownloadError` saying where to put the file by hand.
+    """
+    return cached_download(GPT2_URL, GPT2_FILENAME, GPT2_SHA256, progress=progress)
+
+
+def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
+    """Check that ``path`` is a complete safetensors file and return its tensor table.
+
+    A safetensors file is an 8-byte little-endian header length ``N``, ``N`` bytes of
+    JSON describing each tensor (``dtype``, ``shape``, ``data_offsets``), then the raw
+    tensor bytes. Returns ``{name: {"dtype", "shape", "data_offsets"}}`` without the
+    optional ``__metadata__`` entry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GPT2WeightsError(f"{path} does not exist")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise GPT2WeightsError(f"{path} is not a safetensors file: only {size} bytes long")
+        (n,) = struct.unpack("<Q", head)
+        if n < 2 or n > min(size - 8, 100 << 20):
+            raise GPT2WeightsError(
+                f"{path} is not a safetensors file (or is truncated): its first 8 bytes "
+                f"announce a header of {n:,} bytes in a file of {size:,} bytes"
+            )
+        raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+    except (UnicodeDecodeError, ValueError) as err:
+        raise GPT2WeightsError(
+            f"{path} is not a safetensors file: its header is not valid JSON ({err})"
+        ) from None
+    header.pop("__metadata__", None)
+    end = 0
+    for name, info in header.items():
+        try:
+            ok = (
+                info["dtype"] in _SAFETENSORS_DTYPES
+                and all(isinstance(d, int) and d >= 0 for d in info["shape"])
+                and len(info["data_offsets"]) == 2
+                and 0 <= info["data_offsets"][0] <= info["data_offsets"][1]
+            )
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            raise GPT2WeightsError(f"{path}: the header entry for {name!r} is malformed: {info!r}")
+        end = max(end, info["data_offsets"][1])
+    expected = 8 + n + end
+    if size < expected:
+        raise GPT2WeightsError(
+            f"{path} is truncated: it is {size:,} bytes but its header describes "
+            f"{expected:,} bytes of tensors; delete it and download it again"
+        )
+    if size > expected:
+        raise GPT2WeightsError(
+            f"{path} is not a valid safetensors file: {size - expected:,} unexpected bytes "
+            "after the last tensor"
+        )
+    return header
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    read_safetensors_header(path)
+    try:
+        return load_file(str(path), device="cpu")
+    except SafetensorError as err:
+        raise GPT2WeightsError(f"{path} could not be read as safetensors: {err}") from None
+
+
+def _strip(name: str) -> str:
+    return name[len("transformer."):] if name.startswith("transformer.") else name
+
+
+# --------------------------------------------------------------------------- the mapping
+
+
+def gpt2_name_map(n_layers: int) -> dict[str, tuple[str, bool]]:
+    """``{our parameter name: (GPT-2 checkpoint name, transpose?)}`` for every weight."""
+    names = {
+        "tok_emb.weight": ("wte.weight", False),
+        "pos_emb.weight": ("wpe.weight", False),
+        "ln_f.weight": ("ln_f.weight", False),
+        "ln_f.bias": ("ln_f.bias", False),
+    }
+    parts = {"ln1": "ln_1", "attn.qkv": "attn.c_attn", "attn.proj": "attn.c_proj",
+             "ln2": "ln_2", "ffn.fc": "mlp.c_fc", "ffn.proj": "mlp.c_proj"}
+    for i in range(n_layers):
+        for ours, theirs in parts.items():
+            for kind in ("weight", "bias"):
+                their_name = f"h.{i}.{theirs}.{kind}"
+                names[f"blocks.{i}.{ours}.{kind}"] = (their_name, their_name.endswith(_CONV1D))
+    return names
+
+
+def config_from_checkpoint(path: str | os.PathLike, **overrides) -> GPTConfig:
+    """The :class:`GPTConfig` that fits a GPT-2 checkpoint.
+
+    The shapes give the vocabulary, width, context length, depth and feed-forward
+    width. The number of heads cannot be seen in any shape: it is read from a
+    ``config.json`` beside the file (as the hub and ``save_pretrained`` write it)
+    or, without one, taken as ``d_model // 64`` (every GPT-2 size uses heads of 64).
+    """
+    path = Path(path)
+    shapes = {_strip(k): v["shape"] for k, v in read_safetensors_header(path).items()}
+    for needed in ("wte.weight", "wpe.weight", "h.0.mlp.c_fc.weight"):
+        if needed not in shapes:
+            raise GPT2WeightsError(f"{path} is not a GPT-2 checkpoint: it has no tensor {needed!r}")
+    vocab_size, d_model = shapes["wte.weight"]
+    layers = {int(m.group(1)) for k in shapes if (m := re.match(r"^h\.(\d+)\.", k))}
+    settings = dict(
+        vocab_size=vocab_size, d_model=d_model, context_length=shapes["wpe.weight"][0],
+        n_layers=max(layers) + 1, d_ff=shapes["h.0.mlp.c_fc.weight"][1],
+        n_heads=max(1, d_model // 64),
+    )
+    config_json = path.with_name("config.json")
+    if config_json.exists():
+        hf = json.loads(config_json.read_text(encoding="utf-8"))
+        act = hf.get("activation_function", "gelu_new")
+        if act not in ("gelu_new", "gelu_pytorch_tanh"):
+            raise GPT2WeightsError(
+                f"{config_json}: activation_function={act!r}; our model has only GPT-2's "
+                "tanh-approximated GELU ('gelu_new')"
+            )
+        for key, want in (("scale_attn_weights", True), ("scale_attn_by_inverse_layer_idx", False),
+                          ("add_cross_attention", False)):
+            if hf.get(key, want) != want:
+                raise GPT2WeightsError(f"{config_json}: {key}={hf[key]!r} is not supported")
+        settings["n_heads"] = hf.get("n_head", settings["n_heads"])
+        settings["ln_eps"] = hf.get("layer_norm_epsilon", 1e-5)
+    settings.update(overrides)
+    return GPTConfig.gpt2(**settings)
+
+
+def load_gpt2_weights(model: GPT, path: str | os.PathLike) -> GPT:
+    """Copy every tensor of a GPT-2 ``model.safetensors`` into ``model``, in place.
+
+    ``model`` must have GPT-2's switches (learned positions, GELU, biases, tied
+    output layer) and the checkpoint's shape. Returns ``model``.
+    """
+    cfg = model.cfg
+    wrong = [f"{k}={getattr(cfg, k)!r} (GPT-2 has {v!r})" for k, v in
+             (("pos_embedding", "learned"), ("activation", "gelu"), ("bias", True),
+              ("tie_weights", True)) if getattr(cfg, k) != v]
+    if wrong:
+        raise GPT2WeightsError("the model is not GPT-2 shaped: " + ", ".join(wrong)
+                               + "; build it with GPTConfig.gpt2(...)")
+    path = Path(path)
+    tensors = {_strip(k): v for k, v in _load_tensors(path).items()}
+    mapping = gpt2_name_map(cfg.n_layers)
+    wanted = {theirs for theirs, _ in mapping.values()}
+
+    head = tensors.pop("lm_head.weight", None)  # present only in untied exports
+    if head is not None and not torch.equal(head, tensors.get("wte.weight", head)):
+        raise GPT2WeightsError(
+            f"{path}: lm_head.weight differs from wte.weight, but GPT-2 ties them "
+            "(our model has tie_weights=True)"
+        )
+    missing = sorted(wanted - tensors.keys())
+    extra = sorted(k for k in tensors.keys() - wanted if not _BUFFER.match(k))
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing tensor(s) {', '.join(missing)}")
+        if extra:
+            problems.append(f"unexpected tensor(s) {', '.join(extra)}")
+        raise GPT2WeightsError(
+            f"{path} does not fit a GPT-2 with n_layers={cfg.n_layers}: " + "; ".join(problems)
+        )
+
+    params = dict(model.named_parameters())
+    for ours, (theirs, transpose) in mapping.items():
+        expected = tuple(params[ours].shape[::-1] if transpose else params[ours].shape)
+        got = tuple(tensors[theirs].shape)
+        if got != expected:
+            raise GPT2WeightsError(
+                f"{path}: tensor {theirs} has shape {got}, but {ours} needs {expected}"
+                + (" (GPT-2 stores it as Conv1D, (in, out))" if transpose else "")
+            )
+    with torch.no_grad():
+        for ours, (theirs, transpose) in mapping.items():
+            t = tensors[theirs]
+            params[ours].copy_(t.t() if transpose else t)
+    # head.weight *is* tok_emb.weight (tie_weights): nothing more to copy.
+    assert model.head.weight is model.tok_emb.weight
+    return model
+
+
+def load_pretrained_gpt2(path: str | os.PathLike | None = None, *, device="cpu") -> GPT:
+    """Our :class:`GPT` with GPT-2's weights, in eval mode.
+
+    ``path`` defaults to OpenAI's 124M checkpoint (downloaded on first use, see
+    :func:`download_gpt2_weights`); give a ``model.safetensors`` of another GPT-2
+    (e.g. the stand-in of :func:`make_standin_gpt2`) to load that instead.
+    """
+    path = download_gpt2_weights() if path is None else Path(path)
+    cfg = config_from_checkpoint(path)
+    with torch.device("meta"):  # no time spent on a random initialisation we overwrite
+        model = GPT(cfg)
+    model = model.to_empty(device="cpu")
+    model.head.weight = model.tok_emb.weight  # re-tie after to_empty
+    load_gpt2_weights(model, path)
+    return model.to(device).eval()
+
+
+def crop_context(model: GPT, context_length: int) -> GPT:
+    """Shorten a model's window to ``context_length`` tokens, in place; return it.
+
+    Only the first ``context_length`` rows of the learned position table are kept,
+    so the model computes exactly what it did for sequences that short. Fine-tuning
+    on a laptop uses this: GPT-2's 1024 positions cost far more than a short window.
+    """
+    if not 0 < context_length <= model.cfg.context_length:
+        raise ValueError(f"context_length must be in 1..{model.cfg.context_length}, got {context_length}")
+    if model.cfg.pos_embedding != "learned":
+        raise ValueError("crop_context needs learned positions (GPT-2's)")
+    with torch.no_grad():
+        rows = model.pos_emb.weight[:context_length].clone()
+    model.pos_emb = torch.nn.Embedding(context_length, model.cfg.d_model, device=rows.device)
+    with torch.no_grad():
+        model.pos_emb.weight.copy_(rows)
+    model.cfg = replace(model.cfg, context_length=context_length)
+    return model
+
+
+# --------------------------------------------------------------------------- stand-in and reference
+
+
+def make_standin_gpt2(
+    folder: str | os.PathLike | None = None,
+    *,
+    n_layers: int = 2,
+    d_model: int = 64,
+    n_heads: int = 4,
+    context_length: int = 128,
+    seed: int = 0,
+) -> Path:
+    """Write a small, randomly initialised GPT-2 in the hub's format; return its ``model.safetensors``.
+
+    It is made by the reference implementation (``transformers.GPT2LMHeadModel``)
+    with GPT-2's vocabulary and file layout but only ``n_layers`` blocks of width
+    ``d_model``, and saved with ``save_pretrained`` (``model.safetensors`` and
+    ``config.json``) into ``folder`` (default: ``gpt2-standin/`` in the book's cache).
+    The same ``seed`` gives the same file.
+    """
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    folder = Path(folder) if folder is not None else cache_dir() / STANDIN_FOLDER
+    hf_cfg = GPT2Config(vocab_size=50257, n_positions=context_length, n_embd=d_model,
+                        n_layer=n_layers, n_head=n_heads)
+    torch.manual_seed(seed)
+    with _quiet_transformers():
+        GPT2LMHeadModel(hf_cfg).save_pretrained(folder, safe_serialization=True)
+    return folder / "model.safetensors"
+
+
+def load_reference_gpt2(path: str | os.PathLike):
+    """``transformers.GPT2LMHeadModel`` loaded by its own loader from the same file, in eval mode."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    path = Path(path)
+    cfg = config_from_checkpoint(path)
+    hf_cfg = GPT2Config(vocab_size=cfg.vocab_size, n_positions=cfg.context_length,
+                        n_embd=cfg.d_model, n_layer=cfg.n_layers, n_head=cfg.n_heads,
+                        n_inner=cfg.ff_width, layer_norm_epsilon=cfg.ln_eps)
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        folder = path.parent
+        if not (folder / "config.json").exists():
+            # OpenAI's file comes alone; transformers wants a config.json beside it.
+            folder = Path(tmp)
+            try:
+                (folder / "model.safetensors").symlink_to(path.resolve())
+            except OSError:  # no symlinks (some Windows set-ups): copy instead
+                shutil.copyfile(path, folder / "model.safetensors")
+            hf_cfg.save_pretrained(folder)
+        with _quiet_transformers():
+            model = GPT2LMHeadModel.from_pretrained(folder, config=hf_cfg, local_files_only=True)
+    return model.eval()
+
+
+@contextmanager
+def _quiet_transformers():
+    """Hide transformers' own progress bars (they would only clutter the chapter)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
