@@ -1,0 +1,173 @@
+"""shared.training: schedule, evaluation, the loop, checkpoints and resuming."""
+
+import math
+import pytest
+import torch
+import torch.nn.functional as F
+
+from shared import set_seed
+from shared.model import GPT, GPTConfig
+from shared.training import (
+    CheckpointError,
+    TrainConfig,
+    evaluate,
+    load_checkpoint,
+    lr_at,
+    make_optimizer,
+    save_checkpoint,
+    train,
+)
+
+TINY = dict(vocab_size=50, context_length=8, d_model=16, n_heads=2, n_layers=1, dropout=0.0)
+
+
+def tiny_model(seed: int = 0, **overrides) -> GPT:
+    set_seed(seed)
+    return GPT(GPTConfig(**{**TINY, **overrides}))
+
+
+def tiny_data(n: int = 400, seed: int = 0) -> torch.Tensor:
+    return torch.randint(0, TINY["vocab_size"], (n,), generator=torch.Generator().manual_seed(seed))
+
+
+def quiet(**kw) -> TrainConfig:
+    return TrainConfig(**{**dict(steps=10, batch_size=8, lr=3e-3, min_lr=3e-4, warmup_steps=3,
+                                 eval_every=5, eval_batch_size=32, device="cpu"), **kw})
+
+
+def test_lr_schedule_shape():
+    cfg = TrainConfig(steps=100, lr=1e-3, min_lr=1e-4, warmup_steps=10)
+    lrs = [lr_at(s, cfg) for s in range(cfg.steps)]
+    assert lrs[0] == pytest.approx(1e-4)  # lr / warmup_steps
+    assert all(a < b for a, b in zip(lrs[:10], lrs[1:10]))  # rising during the warm-up
+    assert lrs[9] == pytest.approx(1e-3)  # peak at the end of the warm-up
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))  # then never rising
+    assert lrs[-1] == pytest.approx(1e-4)  # min_lr at the last update
+    mid = 10 + (99 - 10) / 2
+    assert lr_at(int(mid), cfg) == pytest.approx(5.5e-4, rel=0.05)  # cosine: half-way at the middle
+
+
+def test_evaluate_equals_explicit_loop():
+    model, data, T = tiny_model(), tiny_data(100), TINY["context_length"]
+    model.train()
+    losses = []
+    with torch.no_grad():
+        model.eval()
+        for s in range(len(data) - T):  # every window, stride 1
+            logits, _ = model(data[s:s + T][None])
+            losses.extend(F.cross_entropy(logits[0], data[s + 1:s + T + 1], reduction="none").tolist())
+        model.train()
+    assert evaluate(model, data, T, batch_size=7) == pytest.approx(sum(losses) / len(losses), rel=1e-5)
+    assert model.training  # the mode is restored
+    # stride = T: non-overlapping windows, each target counted once
+    losses = []
+    with torch.no_grad():
+        model.eval()
+        for s in range(0, len(data) - T, T):
+            logits, _ = model(data[s:s + T][None])
+            losses.extend(F.cross_entropy(logits[0], data[s + 1:s + T + 1], reduction="none").tolist())
+        model.train()
+    assert evaluate(model, data, T, stride=T) == pytest.approx(sum(losses) / len(losses), rel=1e-5)
+
+
+def test_weight_decay_only_on_matrices():
+    model = tiny_model(tie_weights=True)
+    opt = make_optimizer(model, quiet())
+    decayed = {id(p) for p in opt.param_groups[0]["params"]}
+    assert opt.param_groups[0]["weight_decay"] > 0 and opt.param_groups[1]["weight_decay"] == 0
+    assert id(model.blocks[0].attn.qkv.weight) in decayed
+    assert id(model.tok_emb.weight) not in decayed and id(model.blocks[0].ln1.weight) not in decayed
+    n_params = sum(len(g["params"]) for g in opt.param_groups)
+    assert n_params == len(list(model.parameters()))  # every parameter once, tied one included
+
+
+def test_training_reduces_loss_on_a_tiny_batch():
+    model = tiny_model()
+    data = tiny_data(40)  # small enough to memorise
+    start = evaluate(model, data, 8)
+    assert start == pytest.approx(math.log(50), abs=0.3)
+    history = train(model, data, data, quiet(steps=60, eval_every=30, lr=1e-2, min_lr=1e-3), progress=False)
+    assert history.step == [30, 60]
+    assert history.val_loss[-1] < start - 1.0
+    assert len(history.step_loss) == 60
+
+
+def test_checkpoint_round_trip(tmp_path):
+    model = tiny_model()
+    path = save_checkpoint(tmp_path / "m.pt", model, step=7)
+    loaded, info = load_checkpoint(path, None)
+    x = tiny_data(16)[None, :8]
+    model.eval(), loaded.eval()
+    assert torch.equal(model(x)[0], loaded(x)[0])
+    assert info["step"] == 7 and loaded.cfg == model.cfg
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_failing_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "m.pt", tiny_model(0), step=1)
+    before = path.read_bytes()
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, tiny_model(1), step=2)
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_wrong_config_is_rejected_by_name(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", tiny_model(), step=1)
+    with pytest.raises(CheckpointError, match=r"n_layers: checkpoint has 1, expected 2") as err:
+        load_checkpoint(path, tiny_model(n_layers=2, d_model=32))
+    assert "d_model" in str(err.value) and "n_heads" not in str(err.value)
+
+
+def test_truncated_file_is_rejected(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", tiny_model(), step=1)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_checkpoint(path, None)
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path, None)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def stop_at_first_evaluation(history):
+    raise Interrupt  # like a reader pressing stop, just after a checkpoint was saved
+
+
+def test_resume_continues_exactly(tmp_path):
+    train_data, val_data = tiny_data(300, 1), tiny_data(60, 2)
+    cfg = quiet(steps=10, eval_every=5)
+    straight = tiny_model(3, dropout=0.1)  # dropout: the random-number state must be resumed too
+    h_straight = train(straight, train_data, val_data, cfg, progress=False)
+
+    path = tmp_path / "run.pt"
+    with pytest.raises(Interrupt):
+        train(tiny_model(3, dropout=0.1), train_data, val_data, cfg, progress=False,
+              checkpoint_path=path, callback=stop_at_first_evaluation)
+    _, info = load_checkpoint(path, None)
+    assert info["step"] == 5
+
+    torch.manual_seed(12345)  # whatever happened in between
+    resumed = tiny_model(99, dropout=0.1)  # other initial weights: all come from the checkpoint
+    h_resumed = train(resumed, train_data, val_data, cfg, progress=False, resume=path)
+    assert h_resumed.step == [5, 10]
+    assert h_resumed.val_loss == pytest.approx(h_straight.val_loss, abs=1e-6)
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_callback_can_stop_early():
+    history = train(tiny_model(), tiny_data(200), tiny_data(50, 1), quiet(steps=20, eval_every=5),
+                    callback=lambda h: h.step[-1] >= 10, progress=False)
+    assert history.step == [5, 10]
+    assert len(history.step_loss) == 10
