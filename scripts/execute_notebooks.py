@@ -31,6 +31,7 @@ def execute(path: Path) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=False,
+        record_timing=False,  # no timestamps in the stored notebooks
     )
     start = time.perf_counter()
     client.execute()
