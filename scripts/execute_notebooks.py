@@ -36,6 +36,8 @@ def execute(path: Path) -> None:
     start = time.perf_counter()
     client.execute()
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:  # timestamps would make every re-run a diff of every cell
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
     print(f"{path}: executed in {time.perf_counter() - start:.0f} s")
 
