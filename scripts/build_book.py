@@ -85,7 +85,7 @@ def main(root: Path = ROOT) -> int:
     # Before the build, so that Sphinx finds the file and adds its checksum to the URL.
     vendor_mathjax(html_dir)
     cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), "--path-output", str(root),
-           "-W", "-n", "--keep-going"]
+           "-W", "-n", "--keep-going", "--all"]  # --all: no stale pages
     # jupyter-book's console script is `jupyter-book`; its module has no __main__ in 1.x.
     jb = Path(sys.executable).with_name("jupyter-book")
     if jb.exists():
