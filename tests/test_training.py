@@ -171,3 +171,51 @@ def test_callback_can_stop_early():
                     callback=lambda h: h.step[-1] >= 10, progress=False)
     assert history.step == [5, 10]
     assert len(history.step_loss) == 10
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_ema_endpoints_plain_training_and_frozen_start():
+    data = tiny_data()
+    plain = tiny_model()
+    train(plain, data, data, quiet(), progress=False)
+    # decay 0: the average is always the latest weights, so training is unchanged
+    zero = tiny_model()
+    train(zero, data, data, quiet(ema_decay=0.0), progress=False)
+    for k, v in _weights(plain).items():
+        torch.testing.assert_close(zero.state_dict()[k], v)
+    # decay 1: the average never moves from its first value, the weights after update 1
+    # (AveragedModel starts from a copy), and the model ends there
+    first = tiny_model()
+    train(first, data, data, quiet(steps=1), progress=False)
+    one = tiny_model()
+    history = train(one, data, data, quiet(ema_decay=1.0), progress=False)
+    for k, v in _weights(first).items():
+        torch.testing.assert_close(one.state_dict()[k], v)
+    assert history.val_loss[-1] == pytest.approx(evaluate(first, data, 8, 32))
+    assert history.val_loss[-1] != pytest.approx(evaluate(plain, data, 8, 32))
+
+
+def test_ema_with_checkpoints_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="ema_decay"):
+        train(tiny_model(), tiny_data(), tiny_data(), quiet(ema_decay=0.9),
+              progress=False, checkpoint_path=tmp_path / "c.pt")
+
+
+def test_label_smoothing_changes_the_objective_not_the_evaluation():
+    data = tiny_data()
+    plain, smooth = tiny_model(), tiny_model()
+    h_plain = train(plain, data, data, quiet(steps=5), progress=False)
+    h_smooth = train(smooth, data, data, quiet(steps=5, label_smoothing=0.1), progress=False)
+    # Same first batch, same initial weights: the smoothed loss of step 1 is the plain one
+    # mixed with the mean loss over all tokens, which is larger near a uniform start.
+    first = h_smooth.step_loss[0]
+    assert first != h_plain.step_loss[0]
+    x = torch.randn(3, 50)
+    y = torch.tensor([1, 2, 3])
+    mixed = 0.9 * F.cross_entropy(x, y) + 0.1 * (-x.log_softmax(-1).mean(-1)).mean()
+    torch.testing.assert_close(F.cross_entropy(x, y, label_smoothing=0.1), mixed)
+    # the validation loss is still plain cross-entropy
+    assert h_smooth.val_loss[-1] == pytest.approx(evaluate(smooth, data, 8, 32))
