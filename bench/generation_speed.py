@@ -1,7 +1,7 @@
 """Tokens per second with and without the KV cache (CPU, greedy, batch 1).
 
     python bench/generation_speed.py            # the book's small architecture, context 512
-    python bench/generation_speed.py --gpt2     # also GPT-2 124M's shape (random weights; slow)
+    python bench/gpt2_generation_speed.py      # the same for GPT-2 124M's shape
 
 Why a context of 512 and not the book model's 16: our model uses absolute
 positions, so once the sequence is longer than the context window every token
@@ -79,8 +79,6 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--prompt-tokens", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--gpt2", action="store_true", help="also time GPT-2 124M's shape")
-    parser.add_argument("--gpt2-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -91,8 +89,6 @@ def main() -> None:
     speedup = run("book's small architecture", small, args.new_tokens, args.prompt_tokens, args.repeats)
     if speedup < 3:
         print(f"  note: below the 3x target on this machine ({speedup:.1f}x)")
-    if args.gpt2:
-        run("GPT-2 124M shape", GPTConfig.gpt2(), args.gpt2_new_tokens, args.prompt_tokens, 1)
 
 
 if __name__ == "__main__":
