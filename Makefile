@@ -8,18 +8,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HTML   := _build/html
 
-export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .DEFAULT_GOAL := help
-.PHONY: help book test test-unit test-notebooks test-browser execute lab serve lint clean bench
+.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute lab serve lint clean bench figures
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
 book: $(STAMP) ## Build the HTML book into _build/html (shows the stored outputs)
@@ -30,6 +30,26 @@ test: $(STAMP) ## Run every test: unit tests, every chapter under nbval, the bui
 	$(BIN)/python scripts/build_book.py
 	TFS_OFFLINE=1 $(BIN)/python -m pytest
 
+test-unit: $(STAMP) ## Only the unit tests (quick: no book build, no chapters, no browser)
+	TFS_OFFLINE=1 $(BIN)/python -m pytest tests --ignore=tests/test_browser.py
+
+test-notebooks: $(STAMP) ## Only the chapters under nbval (NB=chapters/05_*.ipynb for one)
+	TFS_OFFLINE=1 $(BIN)/python -m pytest $(or $(NB),chapters)
+
+test-browser: $(STAMP) ## Build the book, then only the browser tests of the built pages
+	$(BIN)/python scripts/build_book.py
+	TFS_OFFLINE=1 $(BIN)/python -m pytest tests/test_browser.py
+
+# Another CPU's arithmetic on this machine: PyTorch's portable kernels instead of the
+# vectorised ones, and MKL's reproducible code path. CI runs this after `make test`.
+PORTABLE_ENV := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
+
+test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's floating-point arithmetic
+	$(PORTABLE_ENV) TFS_OFFLINE=1 $(BIN)/python -m pytest $(or $(NB),chapters)
+
+book-model: $(STAMP) ## Retrain the book model by Chapter 7's recipe into shared/weights/ (prints its SHA-256)
+	$(BIN)/python -m shared.book
+
 execute: $(STAMP) ## Re-run every chapter in place from a fresh kernel, top to bottom (NB=chapters/01_*.ipynb for one)
 	$(BIN)/python scripts/execute_notebooks.py $(or $(NB),chapters/*.ipynb)
 
@@ -39,13 +59,17 @@ lab: $(STAMP) ## Open the chapters in JupyterLab
 serve: book ## Serve the built book on http://127.0.0.1:8000
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) 8000
 
-lint: $(STAMP) ## Check that every notebook is valid and was saved from one clean run
+figures: $(STAMP) ## Redraw the diagrams into book/_static/figures/ (commit the SVGs)
+	$(BIN)/python scripts/make_figures.py
+
+lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was saved from one clean run
+	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py
 	$(BIN)/python scripts/check_notebooks.py chapters/*.ipynb
 
 bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures)
 	$(BIN)/python bench/train_speed.py
-	$(BIN)/python bench/generation_speed.py
-	$(BIN)/python bench/gpt2_generation_speed.py
+	$(BIN)/python bench/generation_speed.py --shape book
+	$(BIN)/python bench/generation_speed.py --shape gpt2
 
 clean: ## Remove the build output and the virtual environment (keeps data/)
 	rm -rf _build $(VENV) .pytest_cache

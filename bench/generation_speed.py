@@ -1,54 +1,70 @@
-"""Tokens per second with and without the KV cache (CPU, greedy, batch 1).
+"""Tokens per second with and without the KV cache (CPU, greedy decoding, batch 1).
 
-    python bench/generation_speed.py            # the book's small architecture, context 512
-    python bench/gpt2_generation_speed.py      # the same for GPT-2 124M's shape
+    python bench/generation_speed.py --shape book   # the book model's architecture, context 512
+    python bench/generation_speed.py --shape gpt2   # GPT-2 124M's shape
 
-Why a context of 512 and not the book model's 16: our model uses absolute
-positions, so once the sequence is longer than the context window every token
-changes position and the cache must be rebuilt (see shared/generation.py). With
-a window of 16 tokens generation is almost all rebuilding and the cache has
-nothing to save; the saving grows with the number of tokens the cache can keep.
-Here prompt + new tokens (16 + 256) fit in the window, so the cached and
-uncached loops produce the same tokens (checked below) and do the same job.
+One protocol for both shapes: random weights (the speed of a forward pass does not
+depend on their values, so no GPT-2 weights are downloaded), one warm-up call, then
+each loop timed ``--repeats`` times and the best run kept, on ``--threads`` PyTorch
+threads (default 1: one token of a small model is too little work to split, and on a
+busy machine extra threads spend their time waiting for each other). The prompt plus
+the new tokens fit in the context window, so the cached and uncached loops must
+produce the same tokens; this is checked before a speed-up is printed.
 
-Weights are random: speed does not depend on what the weights are. Nothing is
-downloaded. Timings vary with the machine and its load; each figure is the best
-of a few repeats. By default PyTorch runs on one thread: one token of a small
-model is too little work to split, and on a busy machine (or one with few cores)
-extra threads spend their time waiting for each other. Use --threads to change it.
+Why a context of 512 for the book's shape and not its 16: our model uses absolute
+positions, so once the sequence is longer than the window every token changes
+position and the cache must be rebuilt (see shared/generation.py). With a window of
+16 tokens generation is almost all rebuilding and the cache has nothing to save.
+The book's shape needs the corpus (for the size of its compact vocabulary), which is
+downloaded on first use like in the chapters.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
+import platform
 import time
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from shared import set_seed  # noqa: E402
-from shared.generation import generate  # noqa: E402
-from shared.model import GPT, GPTConfig  # noqa: E402
-
-BOOK_VOCAB_SIZE = 3753  # tokens in the corpus's CompactVocab (the book model's output layer)
+from shared import set_seed
+from shared.generation import generate
+from shared.model import GPT, GPTConfig
 
 
-def book_architecture(context_length: int) -> GPTConfig:
-    """The book model's shape (Chapter 7), with a longer window and no dropout."""
-    try:
-        from shared.training import book_model_config
-        cfg = book_model_config(BOOK_VOCAB_SIZE)
-    except ImportError:  # shared.training not there: the course's default shape
-        cfg = GPTConfig(vocab_size=BOOK_VOCAB_SIZE)
-    return replace(cfg, context_length=context_length, dropout=0.0)
+@dataclass(frozen=True)
+class Shape:
+    """What to measure: a model shape with its prompt and generation lengths."""
+
+    description: str
+    cfg: GPTConfig
+    prompt_tokens: int
+    new_tokens: int
 
 
-def tokens_per_second(model, prompt, new_tokens, use_cache, repeats):
+def book_shape() -> Shape:
+    """The book model of Chapter 7 (its compact vocabulary) with a window of 512 and no dropout."""
+    from shared.book import book_model_config, load_book_data
+
+    vocab, _, _ = load_book_data()
+    cfg = replace(book_model_config(len(vocab)), context_length=512, dropout=0.0)
+    return Shape("the book model's architecture, context 512", cfg, prompt_tokens=16, new_tokens=256)
+
+
+def gpt2_shape() -> Shape:
+    """GPT-2 small (124M parameters), its full window of 1024."""
+    return Shape("GPT-2 124M shape", GPTConfig.gpt2(), prompt_tokens=32, new_tokens=64)
+
+
+SHAPES = {"book": book_shape, "gpt2": gpt2_shape}
+
+
+def best_rate(model: GPT, prompt: torch.Tensor, new_tokens: int, use_cache: bool,
+              repeats: int) -> tuple[float, torch.Tensor]:
+    """Tokens per second of the fastest of ``repeats`` runs, and the tokens generated."""
+    generate(model, prompt, 2, greedy=True, use_cache=use_cache)  # warm up
     best, out = float("inf"), None
     for _ in range(repeats):
         start = time.perf_counter()
@@ -57,38 +73,37 @@ def tokens_per_second(model, prompt, new_tokens, use_cache, repeats):
     return new_tokens / best, out
 
 
-def run(name, cfg, new_tokens, prompt_len, repeats):
-    set_seed(0)
-    model = GPT(cfg).eval()
-    prompt = torch.randint(cfg.vocab_size, (1, prompt_len), generator=torch.Generator().manual_seed(0))
-    generate(model, prompt, 4, greedy=True)  # warm up
-    cached, ids_cached = tokens_per_second(model, prompt, new_tokens, True, repeats)
-    uncached, ids_uncached = tokens_per_second(model, prompt, new_tokens, False, repeats)
-    assert torch.equal(ids_cached, ids_uncached), "cached and uncached generation differ"
-    print(f"{name}: {model.num_params() / 1e6:.2f}M parameters, n_layers={cfg.n_layers}, "
-          f"d_model={cfg.d_model}, context_length={cfg.context_length}, "
-          f"prompt {prompt_len} tokens + {new_tokens} new tokens")
-    print(f"  without cache: {uncached:8.1f} tokens/s")
-    print(f"  with cache:    {cached:8.1f} tokens/s")
-    print(f"  speed-up:      {cached / uncached:8.1f}x (same tokens: yes)")
-    return cached / uncached
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--new-tokens", type=int, default=256)
-    parser.add_argument("--prompt-tokens", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="book", help="the model to time (default book)")
+    parser.add_argument("--prompt-tokens", type=int, help="prompt length (default: 16 for book, 32 for gpt2)")
+    parser.add_argument("--new-tokens", type=int, help="tokens to generate (default: 256 for book, 64 for gpt2)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per loop, the best is kept (default 3)")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (default 1)")
     args = parser.parse_args()
+    shape = SHAPES[args.shape]()
+    prompt_tokens = args.prompt_tokens or shape.prompt_tokens
+    new_tokens = args.new_tokens or shape.new_tokens
+    if prompt_tokens + new_tokens > shape.cfg.context_length:
+        parser.error(f"prompt + new tokens must fit in the context window ({shape.cfg.context_length})")
     torch.set_num_threads(args.threads)
 
-    print(f"torch {torch.__version__}, CPU cores: {os.cpu_count()}, "
-          f"torch threads: {torch.get_num_threads()}")
-    small = book_architecture(512)
-    speedup = run("book's small architecture", small, args.new_tokens, args.prompt_tokens, args.repeats)
-    if speedup < 3:
-        print(f"  note: below the 3x target on this machine ({speedup:.1f}x)")
+    set_seed(0)
+    model = GPT(shape.cfg).eval()
+    prompt = torch.randint(shape.cfg.vocab_size, (1, prompt_tokens), generator=torch.Generator().manual_seed(0))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{shape.description}: {model.num_params():,} parameters, n_layers={shape.cfg.n_layers}, "
+          f"d_model={shape.cfg.d_model}, vocab_size={shape.cfg.vocab_size:,}, random weights")
+    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s), load average {load:.2f}")
+    print(f"prompt {prompt_tokens} tokens + {new_tokens} new tokens, greedy, best of {args.repeats}")
+    uncached, ids_uncached = best_rate(model, prompt, new_tokens, False, args.repeats)
+    cached, ids_cached = best_rate(model, prompt, new_tokens, True, args.repeats)
+    if not torch.equal(ids_cached, ids_uncached):
+        raise SystemExit("cached and uncached greedy generation differ: the KV cache is broken")
+    print(f"  without KV cache: {uncached:8.1f} tokens/s")
+    print(f"  with KV cache:    {cached:8.1f} tokens/s")
+    print(f"  speed-up:         {cached / uncached:8.1f}x (same tokens: yes)")
 
 
 if __name__ == "__main__":

@@ -16,18 +16,15 @@ import argparse
 import os
 import platform
 import resource
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from shared import set_seed  # noqa: E402
-from shared.data import encode, load_corpus, train_val_split  # noqa: E402
-from shared.model import GPT, GPTConfig  # noqa: E402
-from shared.training import TrainConfig, load_book_data, train  # noqa: E402
+from shared import set_seed
+from shared.book import load_book_data
+from shared.data import encode, load_corpus, train_val_split
+from shared.model import GPT, GPTConfig
+from shared.training import TrainConfig, train
 
 TARGET = 4.79  # the original course's final validation loss
 
@@ -38,7 +35,7 @@ def peak_memory_mb() -> float:
 
 def run(name, model_cfg, train_cfg, train_data, val_data, *, stop_at=None, budget_s=None):
     """Train; stop at the first evaluation <= stop_at or once training time passes budget_s."""
-    set_seed(1337)
+    set_seed()  # the book's seed (shared.SEED)
     model = GPT(model_cfg)
 
     def should_stop(h):
@@ -50,7 +47,7 @@ def run(name, model_cfg, train_cfg, train_data, val_data, *, stop_at=None, budge
     eval_seconds = time.perf_counter() - start - history.train_seconds[-1]
     print(f"\n{name}: {model.num_params():,} parameters, {model_cfg.n_layers} blocks, "
           f"vocab {model_cfg.vocab_size:,}, batch {train_cfg.batch_size}, {train_cfg.steps} steps scheduled")
-    for s, tr, va, sec in zip(history.step, history.train_loss, history.val_loss, history.train_seconds):
+    for s, tr, va, sec in zip(history.step, history.train_loss, history.val_loss, history.train_seconds, strict=True):
         print(f"  step {s:5d}  train {tr:.3f}  val {va:.3f}  training time {sec:6.1f} s", flush=True)
     print(f"  evaluation time (not counted above): {eval_seconds:.1f} s")
     return history
@@ -100,7 +97,7 @@ def main() -> None:
                     device="cpu"),
         train_data, val_data, budget_s=args.budget,
     )
-    within = [v for v, s in zip(best.val_loss, best.train_seconds) if s <= args.budget] or [float("inf")]
+    within = [v for v, s in zip(best.val_loss, best.train_seconds, strict=True) if s <= args.budget] or [float("inf")]
     best_result = f"best validation loss {min(within):.3f} within {args.budget:.0f} s of training"
 
     baseline_result = None

@@ -7,11 +7,15 @@ cell from scripts/setup_cell.py, tagged hide-cell (collapsed in the book); a
 title, a "What you will build" opening, a Summary and Exercises with hidden
 solutions; every figure (a code cell with an image/png output) has alt text in
 its cell metadata, {"mystnb": {"image": {"alt": "..."}}}, or a caption,
-{"mystnb": {"figure": {"caption": "..."}}}. Prints one line per problem.
+{"mystnb": {"figure": {"caption": "..."}}}; every code cell with output is checked
+by nbval one of three ways (see :func:`check_kind`), and a cell whose output nbval
+ignores must assert something. Prints one line per problem, then per chapter how
+many cells are compared exactly, within a tolerance and by their own asserts.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +24,34 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_CELL = (ROOT / "scripts" / "setup_cell.py").read_text().strip()
 SETUP_TAG = "hide-cell"  # the book shows the set-up cell collapsed
+IGNORE_TAG = "nbval-ignore-output"  # nbval runs the cell but does not compare its output
+TOLERANCE_TAG = "nbval-tolerance"  # nbval compares its numbers within a tolerance (tests/nbval_tolerance.py)
+KINDS = ("exact", "tolerance", "assert")
+
+
+def check_kind(cell) -> str | None:
+    """How nbval checks a code cell's stored output: ``"exact"`` (strict comparison),
+    ``"tolerance"`` (numbers within a tolerance, the rest exact), ``"assert"`` (output
+    ignored; the cell's asserts check it), ``"unchecked"`` (output ignored and nothing
+    asserted), or None for a cell with no output."""
+    tags = cell.metadata.get("tags", [])
+    if IGNORE_TAG in tags:
+        return "assert" if re.search(r"^\s*assert\b|torch\.testing\.assert_close|\bcheck_\w+\(",
+                                     cell.source, re.MULTILINE) else "unchecked"
+    if not cell.get("outputs"):
+        return None
+    return "tolerance" if TOLERANCE_TAG in tags else "exact"
+
+
+def check_counts(path: Path) -> dict[str, int]:
+    """How many code cells of a notebook are checked each way."""
+    nb = nbformat.read(path, as_version=4)
+    counts = dict.fromkeys((*KINDS, "unchecked"), 0)
+    for cell in nb.cells:
+        kind = check_kind(cell) if cell.cell_type == "code" else None
+        if kind is not None:
+            counts[kind] += 1
+    return counts
 
 
 def figure_description(cell) -> str:
@@ -63,11 +95,54 @@ def problems(path: Path) -> list[str]:
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":
                 found.append(f"stored error output in cell {c.execution_count}")
+        if check_kind(c) == "unchecked":
+            found.append(f"cell {c.execution_count} is tagged {IGNORE_TAG} but asserts nothing: "
+                         "add asserts that check what its output shows")
+        if IGNORE_TAG in c.metadata.get("tags", []) and TOLERANCE_TAG in c.metadata.get("tags", []):
+            found.append(f"cell {c.execution_count} has both {IGNORE_TAG} and {TOLERANCE_TAG}: choose one")
         has_image = any("image/png" in out.get("data", {}) for out in c.get("outputs", []))
         if has_image and not figure_description(c):
             found.append(f"figure in cell {c.execution_count} has no alt text: set the cell metadata "
                          '{"mystnb": {"image": {"alt": "what the figure shows"}}}')
     return found
+
+
+MAX_NOTEBOOK_BYTES = 500_000  # one chapter, stored outputs included (issue 12: <= 500 KB)
+MAX_TOTAL_BYTES = 2_000_000  # all the chapters together (<= 2 MB)
+PNG_DATA = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+
+
+def image_bytes(path: Path) -> int:
+    """Characters of a notebook spent on images: image/png outputs and the PNG
+    frames that slider figures store inside text/html."""
+    nb = nbformat.read(path, as_version=4)
+    total = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            total += len(data.get("image/png", ""))
+            total += sum(len(m) for m in PNG_DATA.findall(data.get("text/html", "")))
+    return total
+
+
+def notebook_sizes(paths: list[str]) -> int:
+    """Print each notebook's size on disk, the share of it that is images, and the
+    total; then one line per limit exceeded. Return the number of limits exceeded."""
+    sizes = {name: Path(name).stat().st_size for name in paths}
+    print(f"{'size on disk':<40}{'KB':>11}{'images':>11}")
+    for name, size in sizes.items():
+        print(f"{Path(name).stem:<40}{size / 1000:>11.1f}{image_bytes(Path(name)) / size:>11.0%}")
+    total = sum(sizes.values())
+    print(f"{'total':<40}{total / 1000:>11.1f}")
+    over = [f"{name}: {size / 1000:.1f} KB is over the limit of {MAX_NOTEBOOK_BYTES / 1000:.0f} KB "
+            "per notebook (shrink its figures: fewer slider frames, smaller figures)"
+            for name, size in sizes.items() if size > MAX_NOTEBOOK_BYTES]
+    if total > MAX_TOTAL_BYTES:
+        over.append(f"the notebooks total {total / 1e6:.2f} MB, over the limit of "
+                     f"{MAX_TOTAL_BYTES / 1e6:.0f} MB")
+    for line in over:
+        print(line)
+    return len(over)
 
 
 def main(paths: list[str]) -> int:
@@ -76,8 +151,13 @@ def main(paths: list[str]) -> int:
         for problem in problems(Path(name)):
             print(f"{name}: {problem}")
             failed += 1
+    print(f"{'cells checked by nbval':<40}" + "".join(f"{k:>11}" for k in KINDS))
+    for name in paths:
+        counts = check_counts(Path(name))
+        print(f"{Path(name).stem:<40}" + "".join(f"{counts[k]:>11}" for k in KINDS))
+    failed += notebook_sizes(paths)
     if not failed:
-        print(f"{len(paths)} notebooks OK")
+        print(f"{len(paths)} notebooks OK; 0 unchecked cells")
     return 1 if failed else 0
 
 

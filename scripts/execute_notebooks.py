@@ -9,21 +9,46 @@ not stored: the static book uses each slider figure's HTML version instead.
 
 from __future__ import annotations
 
-import os
+import hashlib
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from offline import prepare_offline_environment  # scripts/offline.py, beside this script
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.offline import prepare_offline_environment  # noqa: E402
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def execute(path: Path) -> None:
+def make_outputs_stable(nb) -> None:
+    """Remove two run-to-run differences that executing leaves in stored outputs.
+
+    A print can be stored as two stream outputs, split wherever the kernel happened to
+    flush: consecutive stream outputs of the same name are merged. Progress bars (tqdm)
+    get random ipywidgets model ids and have no HTML version: their ids become a hash of
+    the cell id and the output's position. (Slider figures from shared.widgets already
+    derive theirs from their content.)
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in cell.outputs:
+            last = outputs[-1] if outputs else None
+            if last is not None and out.output_type == "stream" == last.output_type and out.name == last.name:
+                last.text += out.text
+                continue
+            outputs.append(out)
+        for i, out in enumerate(outputs):
+            data = out.get("data", {})
+            if WIDGET_VIEW in data and "text/html" not in data:
+                data[WIDGET_VIEW]["model_id"] = hashlib.sha256(f"{cell.id}/{i}".encode()).hexdigest()[:32]
+        cell.outputs = outputs
+
+
+def execute(path: Path) -> float:
+    """Run one notebook in place from a fresh kernel; return the seconds it took."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
@@ -35,11 +60,14 @@ def execute(path: Path) -> None:
     )
     start = time.perf_counter()
     client.execute()
+    seconds = time.perf_counter() - start
+    make_outputs_stable(nb)
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:  # timestamps would make every re-run a diff of every cell
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
-    print(f"{path}: executed in {time.perf_counter() - start:.0f} s")
+    print(f"{path}: executed in {seconds:.0f} s")
+    return seconds
 
 
 def main(paths: list[str]) -> None:

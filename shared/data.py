@@ -7,9 +7,10 @@ Chapter 1.
 Downloads are careful because readers run them on flaky networks:
 
 * the file goes to a temporary name in the cache folder and is renamed into place
-  only once it is complete and its SHA-256 checks out, so a half-written or
-  corrupt file can never be picked up later;
-* every request has a timeout and is retried a few times;
+  only once it is complete and its SHA-256 checks out (:func:`atomic_write`), so a
+  half-written or corrupt file can never be picked up later;
+* every request has a timeout; what a second try can fix (a lost connection, a
+  server error, "too many requests") is retried a few times, nothing else;
 * with no network and no cached copy, the error says where to put the file by hand.
 
 The cache folder is ``data/`` at the root of the book, or the folder named by the
@@ -22,10 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -36,6 +38,7 @@ __all__ = [
     "cache_dir",
     "is_offline",
     "sha256_of",
+    "atomic_write",
     "download",
     "cached_download",
     "load_corpus",
@@ -82,12 +85,64 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Write a file all at once or not at all; return its path.
+
+    ``write(f)`` receives a binary file open on a temporary file beside ``path``.
+    Once it returns, the data are flushed to disk and the temporary file is renamed
+    to ``path`` (``os.replace`` is atomic), so a reader never sees a half-written
+    file. If ``write`` raises, the temporary file is removed, any previous file at
+    ``path`` is left untouched, and the error propagates. The file is readable by
+    everyone (mode 0o644), like a file written with ``open``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates files readable by their owner only
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _manual_hint(url: str, dest: Path, sha256: str | None) -> str:
     check = f" Its SHA-256 must be {sha256}." if sha256 else ""
     return (
         f"Download {url} by hand (in a browser, or with curl -L -o) and save it as {dest}."
         f"{check} Or set TFS_DATA_DIR to a folder that already holds it."
     )
+
+
+def _session(retries: int, backoff: float):
+    """A ``requests.Session`` that retries only what a retry can fix.
+
+    urllib3's ``Retry`` on an ``HTTPAdapter`` repeats a request after a failed
+    connection, a timeout before the response, or a status of 429 (too many
+    requests) or 5xx (a server's passing trouble), waiting ``backoff * 2**n``
+    seconds (or what a ``Retry-After`` header asks). A 404 or any other 4xx is
+    final at once: asking again gives the same answer.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util import Retry
+
+    retry = Retry(
+        total=retries, connect=retries, read=retries, status=retries, other=0,
+        status_forcelist=(429, 500, 502, 503, 504), allowed_methods={"GET", "HEAD"},
+        backoff_factor=backoff, raise_on_status=False,  # the last response is returned, then reported
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def download(
@@ -102,11 +157,13 @@ def download(
 ) -> Path:
     """Download ``url`` to ``dest`` atomically, verifying its SHA-256 if given.
 
-    The body is streamed into a temporary file beside ``dest``; only a complete file
-    whose length matches ``Content-Length`` and whose digest matches ``sha256`` is
-    renamed to ``dest``. On any failure the temporary file is removed and, after
-    ``retries`` attempts, :class:`DownloadError` is raised with instructions.
-    ``timeout`` bounds the connection and each wait for data, in seconds.
+    The body is streamed through :func:`atomic_write`: only a complete file whose
+    digest matches ``sha256`` is renamed to ``dest``; on any failure nothing is
+    left behind and :class:`DownloadError` says what to do. ``timeout`` bounds the
+    connection and each wait for data, in seconds. Up to ``retries`` further
+    attempts are made after a connection error, a timeout before the response, or a
+    429/5xx status (see :func:`_session`); a 404, a body cut short and a checksum
+    mismatch are reported at once (run the download again for a body cut short).
     """
     import requests
     from tqdm.auto import tqdm
@@ -117,53 +174,32 @@ def download(
             f"Not downloading {url}: TFS_OFFLINE is set and {dest} is not in the cache. "
             + _manual_hint(url, dest, sha256)
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    last_error: Exception | None = None
-    for attempt in range(1, retries + 1):
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out, requests.get(url, stream=True, timeout=timeout) as r:
-                r.raise_for_status()
-                expected = int(r.headers.get("Content-Length", 0)) or None
-                if r.headers.get("Content-Encoding", "identity").lower() not in ("", "identity"):
-                    # Content-Length counts the compressed bytes on the wire, but requests
-                    # yields them decompressed; urllib3 and the SHA-256 still catch truncation.
-                    expected = None
-                digest = hashlib.sha256()
-                received = 0
-                with tqdm(
-                    total=expected, unit="B", unit_scale=True, desc=dest.name,
-                    disable=not progress, leave=False,
-                ) as bar:
-                    for chunk in r.iter_content(chunk_size=1 << 16):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        received += len(chunk)
-                        bar.update(len(chunk))
-                if expected is not None and received != expected:
-                    raise DownloadError(
-                        f"truncated download: got {received:,} of {expected:,} bytes"
-                    )
-                if sha256 is not None and digest.hexdigest() != sha256:
-                    raise DownloadError(
-                        f"checksum mismatch: expected sha256 {sha256}, got {digest.hexdigest()}"
-                    )
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp creates files readable by their owner only
-            os.replace(tmp, dest)
-            return dest
-        except (requests.RequestException, DownloadError, OSError) as err:
-            last_error = err
-            if attempt < retries:
-                time.sleep(backoff * attempt)
-        finally:
-            tmp.unlink(missing_ok=True)
-    raise DownloadError(
-        f"Could not download {url} after {retries} attempts ({last_error}). "
-        + _manual_hint(url, dest, sha256)
-    ) from last_error
+
+    def stream_into(out: BinaryIO) -> None:
+        digest = hashlib.sha256()
+        # Content-Length counts the bytes on the wire, which are compressed when the
+        # server uses Content-Encoding; requests yields them decompressed.
+        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        total = None if encoded else int(response.headers.get("Content-Length", 0)) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress,
+                  leave=False) as bar:
+            for chunk in response.iter_content(chunk_size=1 << 16):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise DownloadError(f"checksum mismatch: expected sha256 {sha256}, got {digest.hexdigest()}")
+
+    try:
+        with (
+            _session(retries, backoff) as session,
+            session.get(url, stream=True, timeout=timeout) as response,
+        ):
+            response.raise_for_status()
+            # urllib3 raises if the body ends before its Content-Length (a cut connection).
+            return atomic_write(dest, stream_into)
+    except (requests.RequestException, DownloadError, OSError) as err:
+        raise DownloadError(f"Could not download {url} ({err}). " + _manual_hint(url, dest, sha256)) from err
 
 
 def cached_download(url: str, filename: str, sha256: str | None = None, **kwargs) -> Path:
@@ -186,7 +222,7 @@ def load_corpus() -> str:
     return path.read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_tokenizer():
     """tiktoken's ``gpt2`` byte-pair encoding (50,257 tokens), the one GPT-2 uses.
 
@@ -266,7 +302,7 @@ class CompactVocab:
     ids: tuple[int, ...]  # ids[compact] = GPT-2 id, sorted
 
     @classmethod
-    def from_tokens(cls, tokens) -> "CompactVocab":
+    def from_tokens(cls, tokens) -> CompactVocab:
         ids = torch.as_tensor(tokens).unique(sorted=True).tolist()
         return cls(tuple(ids))
 
@@ -289,5 +325,11 @@ class CompactVocab:
         return table[t]
 
     def to_gpt2(self, compact) -> torch.Tensor:
-        """Compact ids -> GPT-2 ids."""
-        return torch.tensor(self.ids, dtype=torch.long)[torch.as_tensor(compact, dtype=torch.long)]
+        """Compact ids -> GPT-2 ids. Raises ``IndexError`` for an id outside ``0..len-1``."""
+        t = torch.as_tensor(compact, dtype=torch.long)
+        # (a negative id would silently index from the end of the table)
+        if t.numel() and (t.min() < 0 or t.max() >= len(self.ids)):
+            raise IndexError(
+                f"compact ids must be in 0..{len(self.ids) - 1}, got ids from {int(t.min())} to {int(t.max())}"
+            )
+        return torch.tensor(self.ids, dtype=torch.long)[t]

@@ -88,6 +88,12 @@ def next_token_probs(
     ``logits`` (the last dimension is the vocabulary), rows sum to 1.
     """
     check_sampling_args(temperature, top_k, top_p)
+    return _filtered_probs(logits, temperature, top_k, top_p)
+
+
+def _filtered_probs(logits: torch.Tensor, temperature: float, top_k: int | None,
+                    top_p: float | None) -> torch.Tensor:
+    """:func:`next_token_probs` for settings already checked (the generation loop's inner step)."""
     probs = F.softmax(logits.float() / temperature, dim=-1)
     if top_k is not None and top_k < probs.shape[-1]:
         keep = torch.zeros_like(probs, dtype=torch.bool)
@@ -118,9 +124,17 @@ def sample_next(
     ``greedy=True`` takes the most likely token (the sampling settings are ignored);
     otherwise one token is drawn from :func:`next_token_probs` with ``generator``.
     """
+    if not greedy:
+        check_sampling_args(temperature, top_k, top_p)
+    return _pick(logits, temperature, top_k, top_p, generator, greedy)
+
+
+def _pick(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None,
+          generator: torch.Generator | None, greedy: bool) -> torch.Tensor:
+    """:func:`sample_next` for settings already checked."""
     if greedy:
         return logits.argmax(dim=-1, keepdim=True)
-    probs = next_token_probs(logits, temperature, top_k, top_p)
+    probs = _filtered_probs(logits, temperature, top_k, top_p)
     return torch.multinomial(probs, num_samples=1, generator=generator)
 
 
@@ -160,6 +174,7 @@ def generate(
             f"it sees only the last {L} tokens of the prompt",
             stacklevel=2,
         )
+    # Checked once above; the loop below picks each token without checking again.
     sampling = dict(temperature=temperature, top_k=top_k, top_p=top_p,
                     generator=generator, greedy=greedy)
     was_training = model.training
@@ -177,7 +192,7 @@ def generate(
                 logits, _ = model(out[:, -keep:], cache=cache)
             else:
                 logits, _ = model(out[:, -1:], cache=cache)  # only the newest token
-            next_id = sample_next(logits[:, -1, :], **sampling)
+            next_id = _pick(logits[:, -1, :], **sampling)
             out = torch.cat([out, next_id], dim=1)
     finally:
         model.train(was_training)
@@ -207,34 +222,23 @@ def encode_prompt(prompt: str, vocab=None) -> torch.Tensor:
     return torch.tensor([ids], dtype=torch.long)
 
 
-def generate_text(
-    model,
-    prompt: str,
-    *,
-    vocab=None,
-    max_new_tokens: int = 40,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    greedy: bool = False,
-    generator: torch.Generator | None = None,
-    use_cache: bool = True,
-) -> str:
+def generate_text(model, prompt: str, *, vocab=None, max_new_tokens: int = 40, **settings) -> str:
     """Continue ``prompt`` by ``max_new_tokens`` tokens and return prompt + continuation.
 
     ``vocab`` is the model's :class:`~shared.data.CompactVocab` when its ids are
-    compact ids (the book's model), ``None`` for a model over all GPT-2 ids.
+    compact ids (the book's model), ``None`` for a model over all GPT-2 ids. Every
+    other keyword argument goes to :func:`generate` unchanged: ``temperature``,
+    ``top_k``, ``top_p``, ``greedy``, ``generator`` and ``use_cache``, with the
+    same defaults and the same checks.
     """
     from .data import decode
 
-    if not greedy:  # check before tokenizing, so the error names the real problem
-        check_sampling_args(temperature, top_k, top_p)
+    if not settings.get("greedy", False):  # check before tokenizing, so the error names the real problem
+        check_sampling_args(**{k: v for k, v in settings.items() if k in ("temperature", "top_k", "top_p")})
     idx = encode_prompt(prompt, vocab)
     device = next(model.parameters()).device
-    out = generate(
-        model, idx.to(device), max_new_tokens, temperature=temperature, top_k=top_k,
-        top_p=top_p, greedy=greedy, generator=generator, use_cache=use_cache,
-    )[0].cpu()
+    out = generate(model, idx.to(device), max_new_tokens, **settings)[0].cpu()
     if vocab is not None:
         out = vocab.to_gpt2(out)
     return decode(out)
+

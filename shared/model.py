@@ -1,7 +1,8 @@
 """A decoder-only Transformer (GPT), as built in Chapters 2-6.
 
-Notation follows "Attention Is All You Need": ``B`` batch size, ``T`` sequence
-length, ``C = d_model`` channels, ``n_heads`` heads of ``d_head = d_model // n_heads``.
+Notation: ``B`` batch size, ``T`` sequence length, ``C = d_model`` channels, the names
+of Karpathy's nanoGPT; ``n_heads`` heads of ``d_head = d_model // n_heads`` channels.
+"Attention Is All You Need" writes n, d_model, h and d_k for T, d_model, n_heads, d_head.
 
 One class covers both the small model trained in Chapter 7 and OpenAI's GPT-2
 (Chapter 9): the differences are switches in :class:`GPTConfig`.
@@ -75,7 +76,7 @@ class GPTConfig:
         return self.d_ff if self.d_ff is not None else 4 * self.d_model
 
     @classmethod
-    def gpt2(cls, **overrides) -> "GPTConfig":
+    def gpt2(cls, **overrides) -> GPTConfig:
         """The shape of OpenAI's GPT-2 "small" (124M parameters)."""
         settings = dict(
             vocab_size=50257, context_length=1024, d_model=768, n_heads=12, n_layers=12,

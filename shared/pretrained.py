@@ -42,7 +42,6 @@ import json
 import os
 import re
 import shutil
-import struct
 import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
@@ -79,7 +78,6 @@ STANDIN_FOLDER = "gpt2-standin"
 
 _BUFFER = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")  # causal-mask buffers, not weights
 _CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
-_SAFETENSORS_DTYPES = {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL"}
 
 
 class GPT2WeightsError(ValueError):
@@ -120,74 +118,34 @@ def download_gpt2_weights(progress: bool = True) -> Path:
 
 
 def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
-    """Check that ``path`` is a complete safetensors file and return its tensor table.
+    """The tensor table of a safetensors file: ``{name: {"dtype": "F32", "shape": [...]}}``.
 
     A safetensors file is an 8-byte little-endian header length ``N``, ``N`` bytes of
     JSON describing each tensor (``dtype``, ``shape``, ``data_offsets``), then the raw
-    tensor bytes. Returns ``{name: {"dtype", "shape", "data_offsets"}}`` without the
-    optional ``__metadata__`` entry.
+    tensor bytes. ``safetensors.safe_open`` reads and checks that header (including
+    that the file is exactly as long as the header says, so a truncated download is
+    caught) without reading any tensor. Names are in the library's (sorted) order.
     """
+    with _open_safetensors(path) as f:
+        return {name: {"dtype": f.get_slice(name).get_dtype(), "shape": f.get_slice(name).get_shape()}
+                for name in f.keys()}
+
+
+def _open_safetensors(path: str | os.PathLike):
+    """``safe_open(path)``, with :class:`GPT2WeightsError` saying what to do if it fails."""
+    from safetensors import SafetensorError, safe_open
+
     path = Path(path)
     if not path.is_file():
         raise GPT2WeightsError(f"{path} does not exist")
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise GPT2WeightsError(f"{path} is not a safetensors file: only {size} bytes long")
-        (n,) = struct.unpack("<Q", head)
-        if n < 2 or n > min(size - 8, 100 << 20):
-            raise GPT2WeightsError(
-                f"{path} is not a safetensors file (or is truncated): its first 8 bytes "
-                f"announce a header of {n:,} bytes in a file of {size:,} bytes"
-            )
-        raw = f.read(n)
     try:
-        header = json.loads(raw.decode("utf-8"))
-        if not isinstance(header, dict):
-            raise ValueError("the header is not a JSON object")
-    except (UnicodeDecodeError, ValueError) as err:
-        raise GPT2WeightsError(
-            f"{path} is not a safetensors file: its header is not valid JSON ({err})"
-        ) from None
-    header.pop("__metadata__", None)
-    end = 0
-    for name, info in header.items():
-        try:
-            ok = (
-                info["dtype"] in _SAFETENSORS_DTYPES
-                and all(isinstance(d, int) and d >= 0 for d in info["shape"])
-                and len(info["data_offsets"]) == 2
-                and 0 <= info["data_offsets"][0] <= info["data_offsets"][1]
-            )
-        except (KeyError, TypeError):
-            ok = False
-        if not ok:
-            raise GPT2WeightsError(f"{path}: the header entry for {name!r} is malformed: {info!r}")
-        end = max(end, info["data_offsets"][1])
-    expected = 8 + n + end
-    if size < expected:
-        raise GPT2WeightsError(
-            f"{path} is truncated: it is {size:,} bytes but its header describes "
-            f"{expected:,} bytes of tensors; delete it and download it again"
-        )
-    if size > expected:
-        raise GPT2WeightsError(
-            f"{path} is not a valid safetensors file: {size - expected:,} unexpected bytes "
-            "after the last tensor"
-        )
-    return header
-
-
-def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    read_safetensors_header(path)
-    try:
-        return load_file(str(path), device="cpu")
+        return safe_open(str(path), framework="pt", device="cpu")
     except SafetensorError as err:
-        raise GPT2WeightsError(f"{path} could not be read as safetensors: {err}") from None
+        raise GPT2WeightsError(
+            f"{path} ({path.stat().st_size:,} bytes) is not a complete safetensors file: {err}. It is "
+            "truncated, damaged or not a safetensors file at all; if it was downloaded, delete it and "
+            "download it again"
+        ) from None
 
 
 def _strip(name: str) -> str:
@@ -255,10 +213,12 @@ def config_from_checkpoint(path: str | os.PathLike, **overrides) -> GPTConfig:
 
 
 def load_gpt2_weights(model: GPT, path: str | os.PathLike) -> GPT:
-    """Copy every tensor of a GPT-2 ``model.safetensors`` into ``model``, in place.
+    """Give ``model`` every tensor of a GPT-2 ``model.safetensors``; return ``model``.
 
     ``model`` must have GPT-2's switches (learned positions, GELU, biases, tied
-    output layer) and the checkpoint's shape. Returns ``model``.
+    output layer) and the checkpoint's shape. It may live on the ``meta`` device:
+    its parameters are replaced by new ones, on the CPU, that hold the checkpoint's
+    numbers (so build an optimizer only afterwards, and move the model after).
     """
     cfg = model.cfg
     wrong = [f"{k}={getattr(cfg, k)!r} (GPT-2 has {v!r})" for k, v in
@@ -268,7 +228,8 @@ def load_gpt2_weights(model: GPT, path: str | os.PathLike) -> GPT:
         raise GPT2WeightsError("the model is not GPT-2 shaped: " + ", ".join(wrong)
                                + "; build it with GPTConfig.gpt2(...)")
     path = Path(path)
-    tensors = {_strip(k): v for k, v in _load_tensors(path).items()}
+    with _open_safetensors(path) as f:
+        tensors = {_strip(k): f.get_tensor(k) for k in f.keys()}
     mapping = gpt2_name_map(cfg.n_layers)
     wanted = {theirs for theirs, _ in mapping.values()}
 
@@ -299,12 +260,13 @@ def load_gpt2_weights(model: GPT, path: str | os.PathLike) -> GPT:
                 f"{path}: tensor {theirs} has shape {got}, but {ours} needs {expected}"
                 + (" (GPT-2 stores it as Conv1D, (in, out))" if transpose else "")
             )
-    with torch.no_grad():
-        for ours, (theirs, transpose) in mapping.items():
-            t = tensors[theirs]
-            params[ours].copy_(t.t() if transpose else t)
-    # head.weight *is* tok_emb.weight (tie_weights): nothing more to copy.
-    assert model.head.weight is model.tok_emb.weight
+    state = {ours: (tensors[theirs].t().contiguous() if transpose else tensors[theirs]).to(params[ours].dtype)
+             for ours, (theirs, transpose) in mapping.items()}
+    state["head.weight"] = state["tok_emb.weight"]  # tied: one matrix under two names
+    # assign=True: the checkpoint's tensors become the parameters (no copy, and it works on
+    # a model built on the "meta" device); strict=True: every name must match exactly.
+    model.load_state_dict(state, strict=True, assign=True)
+    model.head.weight = model.tok_emb.weight  # assign gave the two names two Parameters: tie them again
     return model
 
 
@@ -317,12 +279,9 @@ def load_pretrained_gpt2(path: str | os.PathLike | None = None, *, device="cpu")
     """
     path = download_gpt2_weights() if path is None else Path(path)
     cfg = config_from_checkpoint(path)
-    with torch.device("meta"):  # no time spent on a random initialisation we overwrite
+    with torch.device("meta"):  # no time or memory spent on a random initialisation
         model = GPT(cfg)
-    model = model.to_empty(device="cpu")
-    model.head.weight = model.tok_emb.weight  # re-tie after to_empty
-    load_gpt2_weights(model, path)
-    return model.to(device).eval()
+    return load_gpt2_weights(model, path).to(device).eval()
 
 
 def crop_context(model: GPT, context_length: int) -> GPT:
@@ -370,8 +329,10 @@ def make_standin_gpt2(
     folder = Path(folder) if folder is not None else cache_dir() / STANDIN_FOLDER
     hf_cfg = GPT2Config(vocab_size=50257, n_positions=context_length, n_embd=d_model,
                         n_layer=n_layers, n_head=n_heads)
-    torch.manual_seed(seed)
-    with _quiet_transformers():
+    # transformers initialises from the global RNG: seed it for this model only, and give
+    # the caller's random state back untouched afterwards.
+    with torch.random.fork_rng(devices=[]), _quiet_transformers():
+        torch.manual_seed(seed)
         GPT2LMHeadModel(hf_cfg).save_pretrained(folder, safe_serialization=True)
     return folder / "model.safetensors"
 

@@ -1,12 +1,12 @@
-"""Training the model, as built in Chapter 7: the loop, evaluation, checkpoints.
+"""Training the model, as built in Chapter 7: the loop and evaluation.
 
     cfg = TrainConfig(steps=1500)
     history = train(model, train_data, val_data, cfg)     # AdamW, warm-up + cosine, clipping
     evaluate(model, val_data, context_length=16)          # the validation protocol below
-    save_checkpoint("run.pt", model, step=cfg.steps, vocab=vocab)
-    model, info = load_checkpoint("run.pt", None)
 
-    model, vocab = load_or_train_book_model()              # Chapters 8 and 9 start here
+Checkpoints (``save_checkpoint``, ``load_checkpoint``, also importable from here) are in
+:mod:`shared.checkpoints`; the book model's own recipe, and the trained weights that ship
+with the book, are in :mod:`shared.book`.
 
 **Validation protocol.** The validation split is the last 10% of the corpus's tokens
 (``shared.data.train_val_split(tokens, 0.1)``). The validation loss is the mean
@@ -23,20 +23,18 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field, fields
-from functools import lru_cache
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from shared import set_seed
-from shared.data import CompactVocab, cache_dir, encode, get_batch, load_corpus, train_val_split
-from shared.model import GPT, GPTConfig
+from shared import SEED
+from shared.checkpoints import CheckpointError, config_differences, load_checkpoint, save_checkpoint
+from shared.data import CompactVocab, get_batch
+from shared.model import GPT
 
 __all__ = [
     "TrainConfig",
@@ -49,18 +47,14 @@ __all__ = [
     "train",
     "save_checkpoint",
     "load_checkpoint",
-    "load_book_data",
-    "book_model_config",
-    "BOOK_TRAIN",
-    "BOOK_MODEL_PATH",
-    "train_book_model",
-    "load_or_train_book_model",
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Every setting of a training run (the defaults are the book model's recipe)."""
+    """Every setting of a training run (the defaults are the book model's recipe).
+
+    Frozen: make a variant with ``dataclasses.replace(cfg, steps=2000)``."""
 
     steps: int = 1000  # optimizer updates
     batch_size: int = 64  # windows per batch (B)
@@ -73,7 +67,7 @@ class TrainConfig:
     eval_every: int = 200  # evaluate on the validation split every this many steps (and at the end)
     eval_stride: int = 1  # 1: every window (the protocol); context_length: non-overlapping windows
     eval_batch_size: int = 256
-    seed: int = 1337  # seeds the batch sampler (seed the model's initialisation yourself)
+    seed: int = SEED  # seeds the batch sampler (seed the model's initialisation yourself)
     label_smoothing: float = 0.0  # train towards (1 - this) on the target, the rest spread evenly
     ema_decay: float | None = None  # keep and evaluate an exponential moving average of the weights
     device: str | None = None  # None: get_device()
@@ -112,10 +106,6 @@ class History:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint cannot be used: unreadable, or saved from another configuration."""
 
 
 def get_device() -> torch.device:
@@ -221,7 +211,9 @@ def train(
 
     ``checkpoint_path``: save a checkpoint there after each evaluation (with the
     optimizer and random-number states). ``resume``: continue from such a checkpoint,
-    exactly where it stopped: the result is the same as one uninterrupted run.
+    exactly where it stopped: the result is the same as one uninterrupted run. The
+    checkpoint must have been saved with the same ``cfg`` (the schedule depends on it):
+    a different one is refused with :class:`CheckpointError`.
 
     Two regularisers for small corpora, both off by default. ``cfg.label_smoothing``
     trains towards a target that keeps a little probability for every token, as in
@@ -238,251 +230,104 @@ def train(
     device = torch.device(cfg.device) if cfg.device else get_device()
     model.to(device).train()
     optimizer = make_optimizer(model, cfg)
-    average = None
-    if cfg.ema_decay is not None:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-        average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay))
+    average = _make_average(model, cfg.ema_decay)
     generator = torch.Generator().manual_seed(cfg.seed)  # batches; dropout uses the global RNG
     history, start = History(), 0
     if resume is not None:
-        _, info = load_checkpoint(resume, model, optimizer=optimizer)
-        start = info["step"]
-        history = History(**info["history"]) if info.get("history") else History()
-        if info.get("rng"):
-            generator.set_state(info["rng"]["batches"])
-            torch.set_rng_state(info["rng"]["torch"])
-            if info["rng"].get("cuda") is not None and device.type == "cuda":
-                torch.cuda.set_rng_state(info["rng"]["cuda"], device)
-    T = model.cfg.context_length
+        history, start = _resume(resume, model, optimizer, generator, cfg, device)
     clock = history.train_seconds[-1] if history.train_seconds else 0.0
     since_eval: list[float] = []
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                desc="training", unit="step")
     tick = time.perf_counter()
     for step in bar:
-        lr = lr_at(step, cfg)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x, y = get_batch(train_data, cfg.batch_size, T, generator, device)
-        if cfg.label_smoothing:
-            logits, _ = model(x)
-            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), label_smoothing=cfg.label_smoothing)
-        else:
-            _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        if average is not None:
-            average.update_parameters(model)
-        since_eval.append(loss.item())
+        since_eval.append(_update(model, optimizer, average, train_data, generator, step, cfg, device))
         done = step + 1
-        if done % cfg.eval_every == 0 or done == cfg.steps:
-            clock += time.perf_counter() - tick
-            history.step.append(done)
-            history.train_loss.append(sum(since_eval) / len(since_eval))
-            evaluated = model if average is None else average.module
-            history.val_loss.append(
-                evaluate(evaluated, val_data, T, cfg.eval_batch_size, cfg.eval_stride, device)
-            )
-            history.lr.append(lr)
-            history.train_seconds.append(clock)
-            history.step_loss.extend(since_eval)
-            since_eval = []
-            bar.set_postfix(train=f"{history.train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
-            if checkpoint_path is not None:
-                save_checkpoint(checkpoint_path, model, step=done, vocab=vocab, optimizer=optimizer,
-                                history=history, train_config=cfg,
-                                rng={"batches": generator.get_state(), "torch": torch.get_rng_state(),
-                                     "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None})
-            if callback is not None and callback(history):
-                break  # the callback asked to stop (early stopping)
-            tick = time.perf_counter()
+        if done % cfg.eval_every and done != cfg.steps:
+            continue
+        clock += time.perf_counter() - tick
+        _record(history, model if average is None else average.module, val_data, since_eval,
+                done, lr_at(step, cfg), clock, cfg, device)
+        since_eval = []
+        bar.set_postfix(train=f"{history.train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
+        if checkpoint_path is not None:
+            save_checkpoint(checkpoint_path, model, step=done, vocab=vocab, optimizer=optimizer,
+                            history=history, train_config=cfg, rng=_rng_state(generator, device))
+        if callback is not None and callback(history):
+            break  # the callback asked to stop (early stopping)
+        tick = time.perf_counter()
     bar.close()
     if average is not None:
         model.load_state_dict(average.module.state_dict())
     return history
 
 
-# ----------------------------------------------------------------------------- checkpoints
+def _make_average(model: nn.Module, decay: float | None) -> nn.Module | None:
+    """An exponential moving average of ``model``'s weights, or None when ``decay`` is None."""
+    if decay is None:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-CHECKPOINT_FORMAT = "tfs-checkpoint-1"
-
-
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: GPT,
-    *,
-    step: int,
-    vocab: CompactVocab | None = None,
-    optimizer: torch.optim.Optimizer | None = None,
-    history: History | None = None,
-    train_config: TrainConfig | None = None,
-    rng: dict | None = None,
-) -> Path:
-    """Write a checkpoint atomically: to a temporary file beside ``path``, then renamed.
-
-    A crash or an error half-way leaves any previous checkpoint at ``path`` untouched
-    and no temporary file behind. The file holds plain data only (tensors, numbers,
-    strings, lists, dicts), so it loads with ``torch.load(weights_only=True)``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "format": CHECKPOINT_FORMAT,
-        "config": model.cfg.to_dict(),
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "step": int(step),
-        "vocab": list(vocab.ids) if vocab is not None else None,
-        "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "history": history.to_dict() if history is not None else None,
-        "train_config": train_config.to_dict() if train_config is not None else None,
-        "rng": rng,
-    }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
 
 
-def _config_differences(saved: dict, expected: dict) -> list[str]:
-    keys = sorted(set(saved) | set(expected))
-    return [
-        f"{k}: checkpoint has {saved.get(k, '(missing)')!r}, expected {expected.get(k, '(missing)')!r}"
-        for k in keys
-        if saved.get(k) != expected.get(k)
-    ]
+def _update(model: GPT, optimizer: torch.optim.Optimizer, average: nn.Module | None,
+            train_data: torch.Tensor, generator: torch.Generator, step: int, cfg: TrainConfig,
+            device: torch.device) -> float:
+    """One optimizer update on a fresh random batch; return the batch's training loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(step, cfg)
+    x, y = get_batch(train_data, cfg.batch_size, model.cfg.context_length, generator, device)
+    if cfg.label_smoothing:
+        logits, _ = model(x)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), label_smoothing=cfg.label_smoothing)
+    else:
+        _, loss = model(x, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    optimizer.step()
+    if average is not None:
+        average.update_parameters(model)
+    return loss.item()
 
 
-def load_checkpoint(
-    path: str | os.PathLike,
-    model: GPT | None = None,
-    expected_config: GPTConfig | None = None,
-    *,
-    optimizer: torch.optim.Optimizer | None = None,
-    map_location: str | torch.device = "cpu",
-) -> tuple[GPT, dict]:
-    """Load a checkpoint written by :func:`save_checkpoint`; return ``(model, info)``.
+def _record(history: History, model: nn.Module, val_data: torch.Tensor, since_eval: list[float],
+            done: int, lr: float, clock: float, cfg: TrainConfig, device: torch.device) -> None:
+    """Evaluate ``model`` and append one entry to ``history``."""
+    history.step.append(done)
+    history.train_loss.append(sum(since_eval) / len(since_eval))
+    history.val_loss.append(evaluate(model, val_data, model.cfg.context_length, cfg.eval_batch_size,
+                                     cfg.eval_stride, device))
+    history.lr.append(lr)
+    history.train_seconds.append(clock)
+    history.step_loss.extend(since_eval)
 
-    With ``model=None`` a new :class:`GPT` is built from the saved configuration.
-    The saved configuration must equal ``expected_config`` (or ``model.cfg``),
-    otherwise :class:`CheckpointError` names every field that differs; an unreadable
-    (truncated, corrupt) file also raises :class:`CheckpointError`. ``info`` is the
-    checkpoint's dict (``step``, ``vocab``, ``history``, ...); the optimizer state is
-    loaded into ``optimizer`` if one is given.
-    """
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # noqa: BLE001 - every way a file can be unreadable
+
+def _rng_state(generator: torch.Generator, device: torch.device) -> dict:
+    """Every random-number state a resumed run needs to continue exactly."""
+    return {"batches": generator.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def _resume(path: str | os.PathLike, model: GPT, optimizer: torch.optim.Optimizer,
+            generator: torch.Generator, cfg: TrainConfig, device: torch.device) -> tuple[History, int]:
+    """Load a checkpoint saved by :func:`train` into ``model``, ``optimizer`` and the RNGs;
+    return the history so far and the number of updates already done."""
+    _, info = load_checkpoint(path, model, optimizer=optimizer)
+    saved = info.get("train_config")
+    if saved is None:
+        raise CheckpointError(f"{path} holds no training configuration, so it cannot be resumed")
+    diff = config_differences(saved, cfg.to_dict(), ignore=("device",))
+    if diff:
         raise CheckpointError(
-            f"{path} is not a readable checkpoint (truncated or corrupt?): {err}. "
-            "Delete it and save or train again."
-        ) from err
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a checkpoint written by shared.training.save_checkpoint")
-    if expected_config is None and model is not None:
-        expected_config = model.cfg
-    if expected_config is not None:
-        diff = _config_differences(state["config"], expected_config.to_dict())
-        if diff:
-            raise CheckpointError(
-                f"{path} was saved from a different model configuration: " + "; ".join(diff)
-            )
-    if model is None:
-        model = GPT(GPTConfig(**state["config"]))
-    model.load_state_dict(state["model"])
-    if optimizer is not None:
-        if state.get("optimizer") is None:
-            raise CheckpointError(f"{path} holds no optimizer state to resume from")
-        optimizer.load_state_dict(state["optimizer"])
-    return model, state
-
-
-# ----------------------------------------------------------------------------- the book's model
-
-BOOK_MODEL_PATH = Path("checkpoints") / "book_model.pt"  # inside shared.data.cache_dir()
-
-#: The recipe of the model Chapter 7 trains and Chapters 8 and 9 use.
-BOOK_TRAIN = TrainConfig(steps=1000, batch_size=64, lr=3e-3, min_lr=3e-4, warmup_steps=100,
-                         weight_decay=0.1, grad_clip=1.0, eval_every=200, seed=1337)
-BOOK_SEED = 1337  # seeds the model's initialisation
-
-
-def book_model_config(vocab_size: int) -> GPTConfig:
-    """The book model: the course's width (``d_model=64``, 4 heads, ``context_length=16``)
-    with 2 blocks, learned positions, a compact vocabulary and tied weights (Chapter 7
-    says why each)."""
-    return GPTConfig(vocab_size=vocab_size, context_length=16, d_model=64, n_heads=4,
-                     n_layers=2, dropout=0.1, pos_embedding="learned", tie_weights=True)
-
-
-@lru_cache(maxsize=1)
-def load_book_data() -> tuple[CompactVocab, torch.Tensor, torch.Tensor]:
-    """The corpus as compact ids: ``(vocab, train_data, val_data)``, split 90/10.
-
-    The compact vocabulary is built from the *whole* corpus, so every validation
-    target has an output row.
-    """
-    tokens = encode(load_corpus())
-    vocab = CompactVocab.from_tokens(tokens)
-    train_data, val_data = train_val_split(vocab.to_compact(tokens), 0.1)
-    return vocab, train_data, val_data
-
-
-def train_book_model(
-    callback: Callable[[History], None] | None = None,
-    progress: bool = True,
-    cfg: TrainConfig = BOOK_TRAIN,
-) -> tuple[GPT, CompactVocab, History]:
-    """Train the book model from scratch, deterministically (seeded); return it on the CPU.
-
-    It trains with one PyTorch thread: for matrices this small a second thread gains
-    little on a quiet machine and loses a lot on a busy one, and one thread makes the
-    result the same whatever the number of cores.
-    """
-    vocab, train_data, val_data = load_book_data()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        set_seed(BOOK_SEED)
-        model = GPT(book_model_config(len(vocab)))
-        history = train(model, train_data, val_data, cfg, callback=callback, progress=progress)
-    finally:
-        torch.set_num_threads(threads)
-    return model.cpu().eval(), vocab, history
-
-
-def load_or_train_book_model(progress: bool = True, path: str | os.PathLike | None = None
-                             ) -> tuple[GPT, CompactVocab]:
-    """The book model and its vocabulary, in eval mode on the CPU.
-
-    Loads the checkpoint from ``data/checkpoints/book_model.pt`` if it exists and was
-    made with today's recipe; otherwise trains it with :func:`train_book_model` (the
-    same seeded code path as Chapter 7, so the result is the same) and saves it.
-    """
-    path = Path(path) if path is not None else cache_dir() / BOOK_MODEL_PATH
-    vocab, _, _ = load_book_data()
-    expected = book_model_config(len(vocab))
-    if path.exists():
-        try:
-            model, info = load_checkpoint(path, None, expected)
-            if info.get("vocab") == list(vocab.ids) and info.get("train_config") == BOOK_TRAIN.to_dict():
-                return model.eval(), vocab
-        except CheckpointError as err:
-            print(f"Not using {path}: {err}")
-    model, vocab, history = train_book_model(progress=progress)
-    save_checkpoint(path, model, step=BOOK_TRAIN.steps, vocab=vocab, history=history,
-                    train_config=BOOK_TRAIN)
-    return model, vocab
+            f"{path} was saved by a run with other settings, and resuming would change that run: "
+            + "; ".join(diff) + ". Resume with the checkpoint's settings, or start a new run."
+        )
+    if info.get("rng"):
+        generator.set_state(info["rng"]["batches"])
+        torch.set_rng_state(info["rng"]["torch"])
+        if info["rng"].get("cuda") is not None and device.type == "cuda":
+            torch.cuda.set_rng_state(info["rng"]["cuda"], device)
+    return (History(**info["history"]) if info.get("history") else History()), info["step"]

@@ -10,7 +10,9 @@ the book must be fully self-contained (MathJax included).
   image in the article has alt text, the maths
   typeset (no raw TeX left, no MathJax errors), every internal link and anchor
   resolves, the Colab and download links of chapters are well-formed. A full-page
-  screenshot of each page goes to _build/screenshots/ for a human to look at.
+  screenshot of each page goes to _build/screenshots/ for a human to look at;
+* every diagram of book/_static/figures/ is on a page, loads, fits the column and sits on
+  a light panel in light and dark mode.
 
 Set TFS_BOOK_HTML to test another build (a scratch copy of the book).
 """
@@ -42,6 +44,10 @@ RAW_TEX = ["$$", "\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\text{"]
 
 SLIDER_FIGURE = 'class="tfs-widget tfs-slider-figure"'
 TOKEN_EXPLORER = 'class="tfs-widget tfs-token-explorer"'
+
+if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and not Path(CHROMIUM).exists():
+    # On a reader's machine the browser tests are optional; in CI a missing browser is a failure.
+    raise RuntimeError(f"CI is set but {CHROMIUM} is missing: install Debian's chromium (.ci/run does).")
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -75,7 +81,7 @@ def widget_counts(page: str) -> tuple[int, int]:
     return text.count(SLIDER_FIGURE), text.count(TOKEN_EXPLORER)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ids_in(file: Path) -> frozenset[str]:
     text = file.read_text(encoding="utf-8", errors="replace")
     return frozenset(m.group(2) for m in re.finditer(r'\b(id|name)="([^"]+)"', text))
@@ -207,6 +213,8 @@ def check_slider_figure(page, figure) -> None:
     data = json.loads(figure.locator("script.tfs-data").text_content())
     img = figure.locator("img.tfs-frame")
     assert img.get_attribute("alt"), "a slider figure has no alt text"
+    # The first frame is stored once, as the image's source (null in the data).
+    data["frames"][0] = data["frames"][0] or img.get_attribute("src")
     controls = figure.locator("[data-tfs-control]")
     assert controls.count() == len(data["sizes"])
     assert len(data["frames"]) == functools.reduce(lambda a, b: a * b, data["sizes"])
@@ -227,7 +235,7 @@ def check_slider_figure(page, figure) -> None:
             "el => el.tagName === 'SELECT' ? el.selectedIndex : parseInt(el.value, 10)"))
             for j in range(controls.count())]
         index = 0
-        for pos, size in zip(positions, data["sizes"]):
+        for pos, size in zip(positions, data["sizes"], strict=True):
             index = index * size + pos
         assert after == data["frames"][index]
         if control.evaluate("el => el.tagName") == "SELECT":
@@ -235,6 +243,34 @@ def check_slider_figure(page, figure) -> None:
         else:
             shown = control.locator("xpath=..").locator("output").text_content()
         assert shown == data["labels"][i][positions[i]], "the control's visible value is stale"
+
+
+def test_slider_figure_javascript_shows_every_frame(page):
+    """On a page of its own, every combination of the controls shows its frame, the
+    first one included (stored once, as the image's source), and the controls and
+    values shown stay in step with it."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    from shared.widgets import SliderFigure
+
+    def draw(n, colour):
+        fig, ax = plt.subplots(figsize=(1.5, 1))
+        ax.bar(range(n), range(1, n + 1), color=colour)
+        ax.set_xlabel("i")
+        ax.set_ylabel("value")
+        return fig
+
+    figure = SliderFigure(draw, {"n": [1, 2, 3], "colour": ["C0", "C1"]}, alt="Bars")
+    page.set_content(f"<html><body>{figure.to_html()}</body></html>")
+    root = page.locator(".tfs-slider-figure")
+    img, slider, select = root.locator("img.tfs-frame"), root.locator("input"), root.locator("select")
+    for params in reversed(figure.combinations):  # ends on the first frame
+        slider.fill(str(figure.sliders["n"].index(params["n"])))
+        slider.dispatch_event("input")
+        select.select_option(index=figure.sliders["colour"].index(params["colour"]))
+        assert img.get_attribute("src") == figure.frames[figure.frame_index(**params)], params
+        assert root.locator("output").text_content() == f"{params['n']:g}"
+    check_slider_figure(page, root)
+    assert not page.problems.all(), "\n".join(page.problems.all())
 
 
 def check_token_explorer(page, explorer) -> None:
@@ -269,8 +305,8 @@ def test_slider_figures_react_to_the_mouse(page, base_url, page_name):
 def test_explorer_javascript_matches_python(page):
     """The page's JavaScript computes the same distribution as next_token_probs."""
     torch = pytest.importorskip("torch")
+    from shared.explorer import NextTokenExplorer
     from shared.generation import next_token_probs
-    from shared.widgets import NextTokenExplorer
 
     logits = torch.randn(40, generator=torch.Generator().manual_seed(0)) * 2
     logits[5] = logits[6]  # a tie
@@ -406,3 +442,51 @@ def test_page(page, base_url, page_name):
     problems += page.problems.all()
     assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
 
+
+
+# -- c) the diagrams (book/_static/figures/*.svg, drawn by scripts/make_figures.py) ----------
+DIAGRAMS = sorted(p.name for p in (BOOK_ROOT / "book" / "_static" / "figures").glob("*.svg"))
+
+# The image as the reader sees it: loaded, its size, and whether it fits the text column.
+DIAGRAM_STATE = """img => {
+  const column = img.closest('.bd-article, article, main') || document.body;
+  const box = img.getBoundingClientRect(), col = column.getBoundingClientRect();
+  return {complete: img.complete, naturalWidth: img.naturalWidth, width: box.width,
+          fits: box.left >= col.left - 1 && box.right <= col.right + 1,
+          alt: (img.getAttribute('alt') || '').trim()};
+}"""
+
+
+@pytest.mark.parametrize("name", DIAGRAMS or [pytest.param(None, marks=pytest.mark.skip("no diagrams"))])
+def test_diagram_is_shown_and_readable_in_light_and_dark_mode(page, base_url, name):
+    """Each diagram is on a page of the book, loads, fits the column, has alt text, and sits
+    on a light panel in both colour modes (dark text on a dark page would vanish)."""
+    from io import BytesIO
+
+    pytest.importorskip("PIL", reason="Pillow (a Matplotlib dependency) is not installed")
+    from PIL import Image, ImageStat
+    pages = [p for p in book_pages()
+             if f'_images/{name}"' in (HTML_DIR / p).read_text(encoding="utf-8")]
+    assert pages, (f"{name} is on no page of the book: embed it from its chapter "
+                   f"(![alt text](../book/_static/figures/{name}) in a Markdown cell)")
+    for page_name in pages:
+        page.goto(base_url + page_name, wait_until="load")
+        img = page.locator(f'img[src$="_images/{name}"]').first
+        img.scroll_into_view_if_needed()
+        for theme in ("light", "dark"):
+            page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
+            page.wait_for_timeout(100)
+            state = img.evaluate(DIAGRAM_STATE)
+            where = f"{name} on {page_name} ({theme} mode)"
+            assert state["complete"] and state["naturalWidth"] > 0, f"{where} did not load"
+            assert state["fits"] and state["width"] >= 300, f"{where}: {state['width']:.0f} px wide, or overflows"
+            assert len(state["alt"]) >= 40 and not state["alt"].endswith(".svg"), f"{where}: no real alt text"
+            brightness = ImageStat.Stat(Image.open(BytesIO(img.screenshot())).convert("L")).mean[0]
+            assert brightness > 150, f"{where}: mean brightness {brightness:.0f} of 255, not a light panel"
+    # Outside the book's theme (Jupyter, GitHub in dark mode) the SVG's own panel does the job.
+    page.set_content(f'<body style="background:#111;margin:0"><img src="{base_url}_images/{name}"></body>')
+    img = page.locator("img")
+    assert img.evaluate("i => i.decode().then(() => i.naturalWidth)") > 0
+    brightness = ImageStat.Stat(Image.open(BytesIO(img.screenshot())).convert("L")).mean[0]
+    assert brightness > 150, f"{name} on a dark page: mean brightness {brightness:.0f}, it needs its light panel"
+    assert not page.problems.all(), "\n".join(page.problems.all())

@@ -24,6 +24,7 @@ BODY_SHA = hashlib.sha256(BODY).hexdigest()
 GZIPPED = gzip.compress(BODY, mtime=0)
 STALL_S = 3.0  # the stalling handler gives up after this long, so the server always stops
 FAST = dict(timeout=0.5, retries=2, backoff=0.0, progress=False)
+ATTEMPTS = 1 + FAST["retries"]  # the first request and its retries
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -35,7 +36,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         server = self.server
         server.hits.append(self.path)
-        if self.path == "/ok":
+        if self.path.startswith("/busy-"):  # /busy-503-2: answers 503 twice, then the body
+            _, status, failures = self.path.split("-")
+            if server.hits.count(self.path) <= int(failures):
+                self._send(int(status), b"try again later")
+            else:
+                self._send(200, BODY)
+        elif self.path == "/ok":
             self._send(200, BODY)
         elif self.path == "/gzip":  # compressed on the wire, Content-Length of the compressed bytes
             self._send(200, GZIPPED, {"Content-Encoding": "gzip"})
@@ -143,35 +150,67 @@ def test_gzip_encoded_response_is_not_mistaken_for_truncation(server, cache):
     assert path.read_bytes() == BODY and _files(cache) == ["book.txt"]
 
 
-def test_wrong_checksum(server, cache):
+def test_wrong_checksum_is_not_retried(server, cache):
+    """The same bytes would come again: a checksum mismatch is reported at once, and no file is left."""
     httpd, url = server
     with pytest.raises(data.DownloadError) as err:
         data.cached_download(f"{url}/ok", "book.txt", "0" * 64, **FAST)
-    assert "checksum mismatch" in str(err.value)
+    assert f"checksum mismatch: expected sha256 {'0' * 64}, got {BODY_SHA}" in str(err.value)
     _assert_helpful(err, cache / "book.txt")
     assert _files(cache) == []
-    assert len(httpd.hits) == FAST["retries"]
+    assert httpd.hits == ["/ok"]
 
 
-def test_http_404(server, cache):
-    _, url = server
+def test_http_404_is_not_retried(server, cache):
+    httpd, url = server
     with pytest.raises(data.DownloadError) as err:
         data.cached_download(f"{url}/missing", "book.txt", BODY_SHA, **FAST)
     assert "404" in str(err.value)
     _assert_helpful(err, cache / "book.txt")
     assert _files(cache) == []
+    assert httpd.hits == ["/missing"]
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_passing_server_trouble_is_retried(server, cache, status):
+    httpd, url = server
+    path = f"/busy-{status}-{FAST['retries']}"  # fails on every try but the last one allowed
+    assert data.cached_download(f"{url}{path}", "book.txt", BODY_SHA, **FAST).read_bytes() == BODY
+    assert httpd.hits == [path] * ATTEMPTS
+    assert _files(cache) == ["book.txt"]
+
+
+def test_server_trouble_that_lasts_gives_up(server, cache):
+    httpd, url = server
+    path = "/busy-503-99"
+    with pytest.raises(data.DownloadError) as err:
+        data.cached_download(f"{url}{path}", "book.txt", BODY_SHA, **FAST)
+    assert "503" in str(err.value)
+    _assert_helpful(err, cache / "book.txt")
+    assert httpd.hits == [path] * ATTEMPTS
+    assert _files(cache) == []
 
 
 def test_truncated_body(server, cache):
-    _, url = server
+    httpd, url = server
     with pytest.raises(data.DownloadError) as err:
         data.cached_download(f"{url}/truncated", "book.txt", BODY_SHA, **FAST)
     _assert_helpful(err, cache / "book.txt")
     assert _files(cache) == []
+    assert httpd.hits == ["/truncated"]  # cut mid-body: reported, not retried automatically
 
 
-@pytest.mark.parametrize("path", ["/stall-headers", "/stall-body"])
-def test_stalled_server_times_out(server, cache, path):
+def test_truncated_body_is_caught_without_a_checksum(server, cache):
+    """Without a SHA-256 to compare, the Content-Length still exposes a body cut short."""
+    _, url = server
+    with pytest.raises(data.DownloadError, match="by hand"):
+        data.download(f"{url}/truncated", cache / "plain.txt", **FAST)
+    assert _files(cache) == []
+
+
+@pytest.mark.parametrize("path, attempts", [("/stall-headers", ATTEMPTS), ("/stall-body", 1)])
+def test_stalled_server_times_out(server, cache, path, attempts):
+    """A server that never answers is asked again; one that stalls mid-body is reported at once."""
     httpd, url = server
     start = time.perf_counter()
     with pytest.raises(data.DownloadError) as err:
@@ -180,7 +219,7 @@ def test_stalled_server_times_out(server, cache, path):
     assert elapsed < STALL_S, f"the timeout did not fire ({elapsed:.1f} s)"
     _assert_helpful(err, cache / "book.txt")
     assert _files(cache) == []
-    assert httpd.hits == [path] * FAST["retries"]
+    assert httpd.hits == [path] * attempts
 
 
 def test_unreachable_server(cache):
@@ -189,6 +228,21 @@ def test_unreachable_server(cache):
         data.cached_download("http://127.0.0.1:9/book.txt", "book.txt", BODY_SHA, **FAST)
     _assert_helpful(err, cache / "book.txt")
     assert _files(cache) == []
+
+
+def test_atomic_write_all_or_nothing(tmp_path):
+    path = tmp_path / "sub" / "file.bin"
+    assert data.atomic_write(path, lambda f: f.write(b"first")) == path
+    assert path.read_bytes() == b"first" and path.stat().st_mode & 0o777 == 0o644
+
+    def fails_half_way(f):
+        f.write(b"half of the second")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        data.atomic_write(path, fails_half_way)
+    assert path.read_bytes() == b"first"  # the previous file is untouched
+    assert _files(tmp_path) == ["file.bin", "sub"]  # and no temporary file is left
 
 
 def test_offline_without_cache(server, cache, monkeypatch):
@@ -251,7 +305,7 @@ def test_get_batch_shapes_and_shift():
     x, y = data.get_batch(tokens, 5, 7, generator=torch.Generator().manual_seed(0))
     assert x.shape == y.shape == (5, 7) and x.dtype == torch.long
     assert torch.equal(x[:, 1:], y[:, :-1])
-    for row_x, row_y in zip(x, y):  # each row is a contiguous window, y one step ahead
+    for row_x, row_y in zip(x, y, strict=True):  # each row is a contiguous window, y one step ahead
         start = int(row_x[0]) // 3
         assert torch.equal(row_x, tokens[start:start + 7])
         assert torch.equal(row_y, tokens[start + 1:start + 8])
@@ -294,8 +348,17 @@ def test_compact_vocab_round_trip():
 @pytest.mark.parametrize("unknown", [[6], [5, 12], [50257], [999_999], [-1]])
 def test_compact_vocab_unknown_id(unknown):
     vocab = data.CompactVocab.from_tokens([5, 11, 1000, 50256])
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="not in this compact vocabulary"):
         vocab.to_compact(unknown)
+
+
+@pytest.mark.parametrize("bad", [[-1], [0, -4], [4], [1, 100]])
+def test_compact_vocab_to_gpt2_rejects_ids_out_of_range(bad):
+    """-1 must not silently mean the last id."""
+    vocab = data.CompactVocab.from_tokens([5, 11, 1000, 50256])
+    with pytest.raises(IndexError, match=r"compact ids must be in 0\.\.3"):
+        vocab.to_gpt2(bad)
+    assert vocab.to_gpt2([3, 0]).tolist() == [50256, 5]
 
 
 # --- tokenizer and corpus -----------------------------------------------------------------
@@ -314,6 +377,6 @@ def test_encode_decode_round_trip():
 def test_load_corpus_from_cache():
     dest = data.cache_dir() / data.CORPUS_FILENAME
     if not (dest.exists() and data.sha256_of(dest) == data.CORPUS_SHA256):
-        pytest.skip("the corpus is not cached (run once with internet, or see tests/offline.py)")
+        pytest.skip("the corpus is not cached (run once with internet, or see scripts/offline.py)")
     text = data.load_corpus()
     assert len(text) == 460_319 and text.startswith("Chapter 1")

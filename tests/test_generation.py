@@ -1,11 +1,13 @@
 """Unit tests for shared.generation: the sampling filters, the generation loop,
 the KV cache and every input the generator must refuse."""
 
+import itertools
+
 import pytest
 import torch
 
 from shared import set_seed
-from shared.data import CompactVocab, encode
+from shared.data import CompactVocab, decode, encode
 from shared.generation import (
     encode_prompt,
     generate,
@@ -75,7 +77,9 @@ def test_top_p_exact_boundary():
 
 def test_matches_hugging_face_warpers(logits):
     from transformers.generation.logits_process import (
-        TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
     )
     scores = TemperatureLogitsWarper(0.8)(None, logits.clone())
     scores = TopKLogitsWarper(12)(None, scores)
@@ -90,7 +94,7 @@ def test_small_temperature_approaches_greedy(logits):
     close_call = next_token_probs(torch.tensor([1.0, 3.0, 2.9, -1.0]), temperature=0.01)
     assert close_call[1] > 0.999  # even a lead of 0.1 in the logits wins almost surely
     spread = [next_token_probs(logits, temperature=t).max(-1).values.mean() for t in (2.0, 1.0, 0.5, 0.1)]
-    assert all(a < b for a, b in zip(spread, spread[1:]))
+    assert all(a < b for a, b in itertools.pairwise(spread))
 
 
 # --- sampling and the loop ------------------------------------------------------------
@@ -132,12 +136,21 @@ def test_cached_logits_equal_full_forward(model):
 
 
 def test_generation_past_the_context(model):
+    """Past the window, the uncached loop feeds the model the last context_length tokens;
+    the cached loop agrees with it for as long as everything fits."""
     L = model.cfg.context_length
     idx = torch.tensor([[1, 2, 3]])
-    for use_cache in (True, False):
-        out = generate(model, idx, 3 * L, greedy=True, use_cache=use_cache)
+    uncached = generate(model, idx, 3 * L, greedy=True, use_cache=False)
+    cached = generate(model, idx, 3 * L, greedy=True, use_cache=True)
+    for out in (uncached, cached):
         assert out.shape == (1, 3 + 3 * L)
         assert torch.equal(out[:, :3], idx)
+    with torch.no_grad():
+        for t in (L - 1, L, L + 1, 2 * L, 3 + 3 * L - 1):  # positions inside and past the window
+            logits, _ = model(uncached[:, :t][:, -L:])
+            assert uncached[0, t] == logits[0, -1].argmax()
+    fits = L + 1  # the prompt and the first L - 2 new tokens fill the window exactly
+    assert torch.equal(cached[:, :fits], uncached[:, :fits])
 
 
 def test_eval_mode_is_restored(model):
@@ -184,8 +197,35 @@ def test_bad_sampling_settings(model, logits, settings, message):
 
 
 def test_greedy_ignores_temperature(model):
-    out = generate(model, torch.tensor([[1]]), 3, greedy=True, temperature=0)
-    assert out.shape == (1, 4)
+    out = generate(model, torch.tensor([[1]]), 3, greedy=True, temperature=0, top_k=0)
+    assert torch.equal(out, generate(model, torch.tensor([[1]]), 3, greedy=True))
+
+
+def test_sampling_settings_are_checked_once_per_call(model, monkeypatch):
+    """Validation happens at the entry point, not for every generated token."""
+    from shared import generation
+
+    calls = []
+    real_check = generation.check_sampling_args
+    monkeypatch.setattr(generation, "check_sampling_args", lambda *a, **k: calls.append(1) or real_check(*a, **k))
+    counts = {}
+    for n in (2, 20):
+        calls.clear()
+        generate(model, torch.tensor([[1]]), n, top_k=5, generator=torch.Generator().manual_seed(0))
+        counts[n] = len(calls)
+    assert counts == {2: 1, 20: 1}
+
+
+def test_generate_text_passes_settings_through():
+    """generate_text is generate plus the tokenizer: same settings, same tokens."""
+    set_seed(0)
+    model = GPT(GPTConfig(vocab_size=50257, context_length=8, d_model=16, n_heads=2, n_layers=1))
+    settings = dict(temperature=0.7, top_k=8, top_p=0.9, use_cache=False)
+    text = generate_text(model, "Hi", max_new_tokens=6, generator=torch.Generator().manual_seed(5), **settings)
+    ids = generate(model, torch.tensor([encode("Hi")]), 6, generator=torch.Generator().manual_seed(5), **settings)
+    assert text == decode(ids[0])
+    with pytest.raises(TypeError, match="temprature"):
+        generate_text(model, "Hi", temprature=0.5)
 
 
 def test_bad_prompts(model):
@@ -208,8 +248,9 @@ def test_compact_vocab_round_trip_and_unknown_token():
     assert encode_prompt("the cat", vocab).tolist() == [vocab.to_compact(encode("the cat")).tolist()]
     text = generate_text(small, "the cat", vocab=vocab, max_new_tokens=5,
                          generator=torch.Generator().manual_seed(0))
-    assert text.startswith("the cat")
-    assert len(encode(text)) >= len(encode("the cat"))  # decodes to GPT-2 text
+    compact = generate(small, encode_prompt("the cat", vocab), 5, generator=torch.Generator().manual_seed(0))
+    assert text == decode(vocab.to_gpt2(compact[0]))  # compact ids mapped back to GPT-2 text
+    assert text.startswith("the cat") and len(text) > len("the cat")
     with pytest.raises(ValueError, match="'zebra'|' zebra'|lacks"):
         generate_text(small, "the zebra", vocab=vocab)
 

@@ -65,20 +65,35 @@ def test_gpt2_config():
 # -- shapes and loss --------------------------------------------------------------------
 
 @pytest.mark.parametrize("pos_embedding", ["sinusoidal", "learned"])
-def test_output_shapes(pos_embedding):
+def test_logits_and_loss(pos_embedding):
+    """Logits (B, T, vocab_size) for every position; the loss is their mean cross-entropy."""
     model = make_model(pos_embedding=pos_embedding).eval()
-    idx = random_ids(3, 7)
+    idx, targets = random_ids(3, 7), random_ids(3, 7, seed=2)
     logits, loss = model(idx)
     assert logits.shape == (3, 7, V) and loss is None
-    logits, loss = model(idx, targets=random_ids(3, 7, seed=2))
-    assert logits.shape == (3, 7, V) and loss.shape == ()
+    logits_too, loss = model(idx, targets=targets)
+    assert torch.equal(logits_too, logits)  # targets change nothing but the loss
+    expected = -torch.log_softmax(logits, -1).gather(-1, targets[..., None]).mean()
+    torch.testing.assert_close(loss, expected)
+    assert loss.shape == ()
+    # Each row of a batch is computed on its own: the same sequence alone gives the same logits.
+    torch.testing.assert_close(model(idx[1:2])[0], logits[1:2], atol=1e-6, rtol=0)
 
 
-def test_block_and_attention_keep_the_shape():
+def test_block_is_pre_norm_residual():
+    """Block(x) = x + attn(ln1(x)), then + ffn(ln2(.)); attention keeps the shape (B, T, C)."""
     cfg = small_config()
-    x = torch.randn(2, 5, cfg.d_model)
-    assert MultiHeadAttention(cfg)(x).shape == x.shape
-    assert Block(cfg)(x).shape == x.shape
+    torch.manual_seed(0)
+    block = Block(cfg).eval()
+    x = torch.randn(2, 5, cfg.d_model, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        h = x + block.attn(block.ln1(x))
+        expected = h + block.ffn(block.ln2(h))
+        assert block.attn(x).shape == x.shape
+        torch.testing.assert_close(block(x), expected, atol=0, rtol=0)
+        for p in (*block.attn.proj.parameters(), *block.ffn.proj.parameters()):
+            p.zero_()  # both branches now add zero: the block passes x through unchanged
+        torch.testing.assert_close(block(x), x, atol=0, rtol=0)
     assert MultiHeadAttention(cfg).attention_weights(x).shape == (2, cfg.n_heads, 5, 5)
 
 

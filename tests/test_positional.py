@@ -9,12 +9,13 @@ from shared.model import GPT, GPTConfig, sinusoidal_positions
 
 
 @pytest.mark.parametrize("context_length, d_model", [(1, 2), (16, 64), (50, 10), (1024, 768)])
-def test_shape_and_dtype(context_length, d_model):
+def test_shape_dtype_and_unit_circle_pairs(context_length, d_model):
     table = sinusoidal_positions(context_length, d_model)
     assert table.shape == (context_length, d_model)
     assert table.dtype == torch.float32
-    assert torch.isfinite(table).all()
-    assert table.abs().max() <= 1.0
+    # Each (sin, cos) pair is a point on the unit circle, whatever the position and frequency.
+    radius = table[:, 0::2] ** 2 + table[:, 1::2] ** 2
+    torch.testing.assert_close(radius, torch.ones(context_length, d_model // 2))
 
 
 def test_position_zero_is_sin0_cos0():

@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from shared.data import DownloadError
@@ -119,26 +120,55 @@ def test_transposes_conv1d_weights(saved):
     assert model.head.weight is model.tok_emb.weight  # tied, as in GPT-2
 
 
+def test_header_lists_every_tensor_like_safe_open(saved):
+    _, path = saved
+    header = read_safetensors_header(path)
+    with safe_open(str(path), framework="pt") as f:
+        assert list(header) == list(f.keys())
+        for name, info in header.items():
+            tensor = f.get_tensor(name)
+            assert info == {"dtype": "F32", "shape": list(tensor.shape)}
+    assert header["transformer.h.1.mlp.c_fc.weight"]["shape"] == [D_MODEL, 4 * D_MODEL]
+
+
+def test_header_accepts_every_safetensors_dtype(tmp_path):
+    """Unsigned and 8-bit float tensors are valid safetensors: such files must not be rejected."""
+    dtypes = {"U16": torch.uint16, "U32": torch.uint32, "U64": torch.uint64, "F8_E4M3": torch.float8_e4m3fn,
+              "F8_E5M2": torch.float8_e5m2, "BF16": torch.bfloat16, "BOOL": torch.bool, "I8": torch.int8}
+    path = tmp_path / "mixed.safetensors"
+    save_file({name: torch.zeros(2, 3, dtype=dtype) for name, dtype in dtypes.items()}, str(path))
+    header = read_safetensors_header(path)
+    assert {name: info["dtype"] for name, info in header.items()} == {name: name for name in dtypes}
+    assert all(info["shape"] == [2, 3] for info in header.values())
+
+
 def test_random_bytes_are_rejected(tmp_path):
     path = tmp_path / "model.safetensors"
     path.write_bytes(torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(0),
                                    dtype=torch.uint8).numpy().tobytes())
-    with pytest.raises(GPT2WeightsError, match="not a safetensors file"):
+    with pytest.raises(GPT2WeightsError, match=r"\(4,096 bytes\) is not a complete safetensors file: .*header"):
         load_pretrained_gpt2(path)
     path.write_bytes(b"<html>404 Not Found</html>")  # what a failed download may leave behind
-    with pytest.raises(GPT2WeightsError, match="not a safetensors file"):
+    with pytest.raises(GPT2WeightsError, match=r"\(26 bytes\) is not a complete safetensors file: .*header.*again"):
         load_pretrained_gpt2(path)
+    with pytest.raises(GPT2WeightsError, match="does not exist"):
+        read_safetensors_header(tmp_path / "absent.safetensors")
 
 
-def test_truncated_file_is_rejected(saved, tmp_path):
+@pytest.mark.parametrize("cut", ["in the header", "in the tensors", "one byte short", "one byte extra"])
+def test_truncated_file_is_rejected(saved, tmp_path, cut):
+    """safetensors checks that the file is exactly as long as its header says."""
     _, path = saved
     data = path.read_bytes()
-    cut = tmp_path / "model.safetensors"
-    cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(GPT2WeightsError, match="truncated"):
-        read_safetensors_header(cut)
-    with pytest.raises(GPT2WeightsError, match="truncated"):
-        load_pretrained_gpt2(cut)
+    size = {"in the header": 100, "in the tensors": len(data) // 2, "one byte short": len(data) - 1,
+            "one byte extra": len(data)}[cut]
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(data[:size] + (b"\0" if cut == "one byte extra" else b""))
+    reason = "invalid header length" if cut == "in the header" else "not fully covered"
+    with pytest.raises(GPT2WeightsError, match=f"not a complete safetensors file.*{reason}.*truncated"):
+        read_safetensors_header(bad)
+    with pytest.raises(GPT2WeightsError, match=reason):
+        load_pretrained_gpt2(bad)
 
 
 def test_missing_tensor_is_named(saved, tmp_path):
@@ -196,11 +226,35 @@ def test_model_without_gpt2_switches_is_rejected(saved):
 def test_standin_is_deterministic_and_loads(tmp_path):
     a = make_standin_gpt2(tmp_path / "a", n_layers=1, d_model=32, n_heads=2, context_length=16)
     b = make_standin_gpt2(tmp_path / "b", n_layers=1, d_model=32, n_heads=2, context_length=16)
+    c = make_standin_gpt2(tmp_path / "c", n_layers=1, d_model=32, n_heads=2, context_length=16, seed=1)
     assert a.name == "model.safetensors" and (a.parent / "config.json").exists()
-    ta, tb = load_file(str(a)), load_file(str(b))
+    ta, tb, tc = load_file(str(a)), load_file(str(b)), load_file(str(c))
     assert ta.keys() == tb.keys() and all(torch.equal(ta[k], tb[k]) for k in ta)
+    assert not torch.equal(ta["transformer.wte.weight"], tc["transformer.wte.weight"])  # the seed matters
     model = load_pretrained_gpt2(a)
     assert (model.cfg.n_layers, model.cfg.d_model, model.cfg.n_heads) == (1, 32, 2)
+
+
+def test_standin_leaves_the_global_random_state_alone(tmp_path):
+    torch.manual_seed(123)
+    expected = torch.rand(4)
+    torch.manual_seed(123)
+    make_standin_gpt2(tmp_path, n_layers=1, d_model=32, n_heads=2, context_length=16, seed=0)
+    assert torch.equal(torch.rand(4), expected)
+
+
+def test_loaded_model_is_complete_and_trainable(saved):
+    """Built on the meta device and filled by load_state_dict(assign=True): nothing left on meta,
+    the output layer tied to the token embedding, and gradients reach every parameter."""
+    _, path = saved
+    model = load_pretrained_gpt2(path)
+    assert all(p.device.type == "cpu" and p.requires_grad for p in model.parameters())
+    assert model.head.weight is model.tok_emb.weight
+    n_distinct = sum(p.numel() for p in model.parameters())  # parameters() skips the tied duplicate
+    assert model.num_params() == n_distinct
+    _, loss = model(_tokens(T=8), _tokens(T=8, seed=1))
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
 
 def test_offline_download_is_a_clear_error(tmp_path, monkeypatch):

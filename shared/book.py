@@ -1,0 +1,195 @@
+"""The book model: the recipe Chapter 7 trains, and the trained weights that ship with the book.
+
+    vocab, train_data, val_data = load_book_data()      # the corpus as compact ids, split 90/10
+    model, vocab, history = train_book_model()          # Chapter 7: about two minutes on a CPU
+    model, vocab = load_book_model()                    # Chapters 8 and 9: the shipped weights
+
+Training is a long chain of floating-point sums, and CPUs sum in different orders, so
+two machines that run the same seeded recipe end with slightly different weights (the
+validation loss agrees to about two decimals). So that every later chapter shows the
+same outputs on every machine, the weights trained once by this recipe ship with the
+book in ``shared/weights/book_model.safetensors``; :func:`load_book_model` checks the
+file's SHA-256 and never trains. To make the file again (after changing the recipe)::
+
+    python -m shared.book        # or: make book-model
+
+which trains, writes the file atomically and prints the new SHA-256 to put in
+:data:`BOOK_MODEL_SHA256`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from shared import SEED, set_seed
+from shared.checkpoints import CheckpointError
+from shared.data import CompactVocab, atomic_write, encode, load_corpus, sha256_of, train_val_split
+from shared.model import GPT, GPTConfig
+from shared.training import History, TrainConfig, train
+
+__all__ = [
+    "BOOK_TRAIN",
+    "BOOK_MODEL_FILE",
+    "BOOK_MODEL_SHA256",
+    "book_model_config",
+    "load_book_data",
+    "train_book_model",
+    "save_book_model",
+    "load_book_model",
+    "book_model_info",
+]
+
+#: The recipe of the model Chapter 7 trains and Chapters 8 and 9 use.
+BOOK_TRAIN = TrainConfig(steps=1000, batch_size=64, lr=3e-3, min_lr=3e-4, warmup_steps=100,
+                         weight_decay=0.1, grad_clip=1.0, eval_every=200, seed=SEED)
+
+#: The shipped weights, and the SHA-256 of that file (printed by ``python -m shared.book``).
+BOOK_MODEL_FILE = Path(__file__).resolve().parent / "weights" / "book_model.safetensors"
+BOOK_MODEL_SHA256 = "00f1ada2a14cd728942a522fa789a667154ec41c4f280a7f28072fd8ce6f6cbd"
+MAX_FILE_BYTES = 2_000_000  # the book's size limit for a file of weights in git
+
+_FORMAT = "tfs-book-model-1"
+_META_KEY = "tfs"  # the one metadata entry: JSON of the configuration, recipe and losses
+_VOCAB_KEY = "vocab.ids"  # the compact vocabulary, stored beside the weights
+
+
+def book_model_config(vocab_size: int) -> GPTConfig:
+    """The book model: the course's width (``d_model=64``, 4 heads, ``context_length=16``)
+    with 2 blocks, learned positions, a compact vocabulary and tied weights (Chapter 7
+    says why each)."""
+    return GPTConfig(vocab_size=vocab_size, context_length=16, d_model=64, n_heads=4,
+                     n_layers=2, dropout=0.1, pos_embedding="learned", tie_weights=True)
+
+
+@lru_cache(maxsize=1)
+def load_book_data() -> tuple[CompactVocab, torch.Tensor, torch.Tensor]:
+    """The corpus as compact ids: ``(vocab, train_data, val_data)``, split 90/10.
+
+    The compact vocabulary is built from the *whole* corpus, so every validation
+    target has an output row.
+    """
+    tokens = encode(load_corpus())
+    vocab = CompactVocab.from_tokens(tokens)
+    train_data, val_data = train_val_split(vocab.to_compact(tokens), 0.1)
+    return vocab, train_data, val_data
+
+
+def train_book_model(
+    callback: Callable[[History], bool | None] | None = None,
+    progress: bool = True,
+    cfg: TrainConfig = BOOK_TRAIN,
+) -> tuple[GPT, CompactVocab, History]:
+    """Train the book model from scratch, seeded; return it in eval mode on the CPU.
+
+    It trains with one PyTorch thread: for matrices this small a second thread gains
+    little on a quiet machine and loses a lot on a busy one, and one thread makes the
+    result the same whatever the number of cores.
+    """
+    vocab, train_data, val_data = load_book_data()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        set_seed(SEED)
+        model = GPT(book_model_config(len(vocab)))
+        history = train(model, train_data, val_data, cfg, callback=callback, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+    return model.cpu().eval(), vocab, history
+
+
+def save_book_model(path: str | os.PathLike, model: GPT, vocab: CompactVocab, history: History,
+                    cfg: TrainConfig = BOOK_TRAIN) -> Path:
+    """Write the model, its vocabulary and how it was trained as one safetensors file,
+    atomically (a temporary file beside ``path``, then renamed); return the path."""
+    from safetensors.torch import save
+
+    tensors = {name: p.detach().cpu().contiguous() for name, p in model.named_parameters()}
+    tensors[_VOCAB_KEY] = torch.tensor(vocab.ids, dtype=torch.int32)
+    # One metadata key: safetensors writes several keys in a random order, and the book's
+    # file must come out byte for byte the same from the same weights.
+    metadata = {_META_KEY: json.dumps({
+        "format": _FORMAT,
+        "config": model.cfg.to_dict(),
+        "train_config": cfg.to_dict(),
+        "val_loss": history.val_loss,
+        "step": history.step,
+    }, sort_keys=True)}
+    path = Path(path)
+    atomic_write(path, lambda f: f.write(save(tensors, metadata=metadata)))
+    return path
+
+
+def book_model_info(path: str | os.PathLike = BOOK_MODEL_FILE) -> dict:
+    """The metadata stored with a book-model file: configuration, recipe, validation losses."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    try:
+        info = json.loads(meta[_META_KEY])
+    except (KeyError, ValueError):
+        info = {}
+    if info.get("format") != _FORMAT:
+        raise CheckpointError(f"{path} is not a book-model file written by shared.book.save_book_model")
+    return info
+
+
+def load_book_model(path: str | os.PathLike | None = None,
+                    sha256: str | None = BOOK_MODEL_SHA256) -> tuple[GPT, CompactVocab]:
+    """The trained book model and its vocabulary, in eval mode on the CPU. Never trains.
+
+    With no ``path``, loads the weights that ship with the book and checks their SHA-256
+    against :data:`BOOK_MODEL_SHA256` (pass ``sha256=None`` to skip the check for a file
+    of your own). A missing, altered or foreign file raises an error that says what to do.
+    """
+    from safetensors import safe_open
+
+    path = Path(path) if path is not None else BOOK_MODEL_FILE
+    regenerate = "Restore it with `git checkout -- shared/weights`, or make it again with `make book-model`."
+    if not path.is_file():
+        raise FileNotFoundError(f"the book model's weights are missing: {path}. {regenerate}")
+    if sha256 is not None and (found := sha256_of(path)) != sha256:
+        raise CheckpointError(f"{path} has SHA-256 {found}, but the book expects {sha256}: the file "
+                              f"is damaged or comes from another run. {regenerate}")
+    info = book_model_info(path)
+    cfg = GPTConfig(**info["config"])
+    with safe_open(str(path), framework="pt") as f:
+        tensors = {name: f.get_tensor(name) for name in f.keys()}
+    vocab = CompactVocab(tuple(tensors.pop(_VOCAB_KEY).tolist()))
+    if len(vocab) != cfg.vocab_size:
+        raise CheckpointError(f"{path}: {len(vocab)} vocabulary ids for vocab_size={cfg.vocab_size}")
+    model = GPT(cfg)
+    stored, expected = set(tensors), {name for name, _ in model.named_parameters()}  # a tied matrix once
+    if stored != expected:
+        raise CheckpointError(f"{path} does not hold exactly the book model's weights: "
+                              f"missing {sorted(expected - stored)}, unexpected {sorted(stored - expected)}")
+    try:
+        model.load_state_dict(tensors, strict=False, assign=True)  # strict=False: the tied head is stored once
+    except RuntimeError as err:
+        raise CheckpointError(f"{path} does not fit the book model: {err}") from err
+    if cfg.tie_weights:
+        model.head.weight = model.tok_emb.weight  # assign=True replaced the embedding's tensor: tie again
+    return model.eval(), vocab
+
+
+def main() -> None:
+    """Train the book model by Chapter 7's recipe and write the shipped file."""
+    model, vocab, history = train_book_model()
+    path = save_book_model(BOOK_MODEL_FILE, model, vocab, history)
+    size = path.stat().st_size
+    print(f"wrote {path} ({size:,} bytes); validation loss {history.val_loss[-1]:.4f}")
+    print(f"SHA-256: {sha256_of(path)}")
+    if size > MAX_FILE_BYTES:
+        raise SystemExit(f"the file is larger than {MAX_FILE_BYTES:,} bytes: make the model smaller")
+    if sha256_of(path) != BOOK_MODEL_SHA256:
+        print("This differs from BOOK_MODEL_SHA256 in shared/book.py: update it (and re-run Chapters 8 and 9).")
+
+
+if __name__ == "__main__":
+    main()
