@@ -26,26 +26,31 @@ book: $(STAMP) ## Build the HTML book into _build/html (shows the stored outputs
 	$(BIN)/python scripts/build_book.py
 	@echo "Open $(CURDIR)/$(HTML)/index.html in a browser (or run: make serve)"
 
+# Tests run in $(JOBS) processes (pytest-xdist); --dist loadscope keeps each notebook's
+# cells, in order, in one process with one kernel. JOBS=1 runs everything in one process.
+JOBS   ?= 2
+PYTEST := TFS_OFFLINE=1 $(BIN)/python -m pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadscope)
+
 test: $(STAMP) ## Run every test: unit tests, every chapter under nbval, the built book in a browser
 	$(BIN)/python scripts/build_book.py
-	TFS_OFFLINE=1 $(BIN)/python -m pytest
+	$(PYTEST)
 
 test-unit: $(STAMP) ## Only the unit tests (quick: no book build, no chapters, no browser)
-	TFS_OFFLINE=1 $(BIN)/python -m pytest tests --ignore=tests/test_browser.py
+	$(PYTEST) tests --ignore=tests/test_browser.py
 
 test-notebooks: $(STAMP) ## Only the chapters under nbval (NB=chapters/05_*.ipynb for one)
-	TFS_OFFLINE=1 $(BIN)/python -m pytest $(or $(NB),chapters)
+	$(PYTEST) $(or $(NB),chapters)
 
 test-browser: $(STAMP) ## Build the book, then only the browser tests of the built pages
 	$(BIN)/python scripts/build_book.py
-	TFS_OFFLINE=1 $(BIN)/python -m pytest tests/test_browser.py
+	$(PYTEST) tests/test_browser.py
 
 # Another CPU's arithmetic on this machine: PyTorch's portable kernels instead of the
 # vectorised ones, and MKL's reproducible code path. CI runs this after `make test`.
 PORTABLE_ENV := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's floating-point arithmetic
-	$(PORTABLE_ENV) TFS_OFFLINE=1 $(BIN)/python -m pytest $(or $(NB),chapters)
+	$(PORTABLE_ENV) $(PYTEST) $(or $(NB),chapters)
 
 book-model: $(STAMP) ## Retrain the book model by Chapter 7's recipe into shared/weights/ (prints its SHA-256)
 	$(BIN)/python -m shared.book

@@ -32,12 +32,13 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class GPTConfig:
     """Every shape and switch of the model.
 
     The defaults are the original course's small model. :meth:`gpt2` gives
-    the shape of OpenAI's GPT-2 124M.
+    the shape of OpenAI's GPT-2 124M. Frozen: make a variant with
+    ``dataclasses.replace(cfg, n_layers=4)``.
     """
 
     vocab_size: int = 50257

@@ -242,3 +242,12 @@ def test_residual_projections_use_scaled_init():
     for block in model.blocks:
         for w in (block.attn.proj.weight, block.ffn.proj.weight):
             assert abs(w.std().item() - expected) < 0.3 * expected
+
+
+def test_config_is_frozen():
+    import dataclasses
+
+    cfg = GPTConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.n_layers = 2  # type: ignore[misc]
+    assert dataclasses.replace(cfg, n_layers=2).n_layers == 2 and cfg.n_layers == 8

@@ -52,7 +52,11 @@ def _run_setup_cell(monkeypatch, in_colab: bool, clone_fails: bool = False) -> l
         return subprocess.CompletedProcess(cmd, 0)
 
     monkeypatch.setattr(subprocess, "run", fake_run)
-    monkeypatch.delenv("TFS_DATA_DIR", raising=False)  # restored after the test
+    # setenv first, so that monkeypatch records the original state and the variable that
+    # the cell sets in Colab is removed again after the test (a bare delenv of a variable
+    # that is not set records nothing, and the chapters' kernels would inherit it).
+    monkeypatch.setenv("TFS_DATA_DIR", "unset")
+    monkeypatch.delenv("TFS_DATA_DIR")
     if in_colab:
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
@@ -154,3 +158,9 @@ def test_the_chapter_link_check_can_fail():
 
     assert rewrite_markdown("as in Chapter 5", "", None, []) == "as in [Chapter 5](05_causal_mask.ipynb)"
     assert rewrite_markdown("`Chapter 5` and $Chapter 5$", "", None, []) == "`Chapter 5` and $Chapter 5$"
+
+
+def test_the_setup_cell_tests_leave_no_environment_behind():
+    """Runs after the set-up cell tests above: a leaked TFS_DATA_DIR would send every chapter's
+    kernel, started later in the same pytest run, to an empty data folder."""
+    assert os.environ.get("TFS_DATA_DIR") != "/content/tfs/data"
