@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from shared.checks import reference_merge_pair
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "book" / "_static" / "figures"
 
@@ -699,18 +701,7 @@ def bpe_merges(text: str, n: int) -> list[tuple[tuple[str, str], int, list[list[
         for w in words:
             counts.update(zip(w, w[1:], strict=False))
         pair, count = max(counts.items(), key=lambda kv: kv[1])
-        merged = []
-        for w in words:
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == pair:
-                    out.append(w[i] + w[i + 1])
-                    i += 2
-                else:
-                    out.append(w[i])
-                    i += 1
-            merged.append(out)
-        words = merged
+        words = [reference_merge_pair(w, pair) for w in words]
         steps.append((pair, count, words))
     return steps
 

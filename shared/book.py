@@ -182,12 +182,12 @@ def main() -> None:
     """Train the book model by Chapter 7's recipe and write the shipped file."""
     model, vocab, history = train_book_model()
     path = save_book_model(BOOK_MODEL_FILE, model, vocab, history)
-    size = path.stat().st_size
+    size, digest = path.stat().st_size, sha256_of(path)
     print(f"wrote {path} ({size:,} bytes); validation loss {history.val_loss[-1]:.4f}")
-    print(f"SHA-256: {sha256_of(path)}")
+    print(f"SHA-256: {digest}")
     if size > MAX_FILE_BYTES:
         raise SystemExit(f"the file is larger than {MAX_FILE_BYTES:,} bytes: make the model smaller")
-    if sha256_of(path) != BOOK_MODEL_SHA256:
+    if digest != BOOK_MODEL_SHA256:
         print("This differs from BOOK_MODEL_SHA256 in shared/book.py: update it (and re-run Chapters 8 and 9).")
 
 

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 __all__ = [
     "check_merge_pair", "check_decode", "check_embedding", "check_sinusoidal_positions",
     "check_attention", "check_causal_attention", "check_layer_norm", "check_lr_at",
-    "check_cross_entropy", "check_top_k", "check_top_p", "check_conv1d_to_linear",
+    "check_cross_entropy", "check_top_k", "check_top_p", "check_conv1d_to_linear", "reference_merge_pair",
 ]
 
 
@@ -94,7 +94,8 @@ def _randn(*shape: int, seed: int) -> torch.Tensor:
 # --------------------------------------------------------------------------- Chapter 1
 
 
-def _merge_pair_reference(symbols: list[str], pair: tuple[str, str]) -> list[str]:
+def reference_merge_pair(symbols: list[str], pair: tuple[str, str]) -> list[str]:
+    """The book's merge step: replace every left-to-right, non-overlapping ``pair`` by one symbol."""
     out, i = [], 0
     while i < len(symbols):
         if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
@@ -121,7 +122,7 @@ def check_merge_pair(merge_pair: Callable[[list[str], tuple[str, str]], list[str
     for case, (symbols, pair) in cases.items():
         given = list(symbols)
         got = _call("check_merge_pair", case, merge_pair, given, pair)
-        want = _merge_pair_reference(symbols, pair)
+        want = reference_merge_pair(symbols, pair)
         if list(got) != want:
             raise AssertionError(f"check_merge_pair: on {case} {symbols!r} with pair {pair!r}, "
                                  f"expected {want!r}, got {list(got)!r}")

@@ -34,7 +34,7 @@ def accepts(check, fn, capsys) -> None:
 
 
 def test_merge_pair(capsys):
-    accepts(checks.check_merge_pair, checks._merge_pair_reference, capsys)
+    accepts(checks.check_merge_pair, checks.reference_merge_pair, capsys)
 
     def overlapping(symbols, pair):  # merges every position, so 'aaa' gives ['aa', 'aa']
         out = []
