@@ -279,3 +279,10 @@ def test_every_check_is_tested():
     tested = {name for name in globals() if name.startswith("test_")}
     for name in checks.__all__:
         assert f"test_{name.removeprefix('check_')}" in tested, f"{name} has no test"
+
+
+def test_reference_merge_pair():
+    """The book's merge step (also used by scripts/make_figures.py): left to right, no overlaps."""
+    assert checks.reference_merge_pair(list("aaab"), ("a", "a")) == ["aa", "a", "b"]
+    assert checks.reference_merge_pair([" s", "e", "l", "l"], ("l", "l")) == [" s", "e", "ll"]
+    assert checks.reference_merge_pair([], ("a", "b")) == []
