@@ -10,10 +10,10 @@ HTML   := _build/html
 
 
 .DEFAULT_GOAL := help
-.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute lab serve lint clean bench figures
+.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ book-model: $(STAMP) ## Retrain the book model by Chapter 7's recipe into shared
 execute: $(STAMP) ## Re-run every chapter in place from a fresh kernel, top to bottom (NB=chapters/01_*.ipynb for one)
 	$(BIN)/python scripts/execute_notebooks.py $(or $(NB),chapters/*.ipynb)
 
+# For the published book only (the Pages workflow runs it before `make book`): needs internet,
+# changes Chapter 9's stored outputs, and its result must never be committed.
+execute-gpt2: $(STAMP) ## Download OpenAI's GPT-2 weights (548 MB) and re-run Chapter 9 on them, in place (CI)
+	$(BIN)/python scripts/publish_gpt2_chapter.py --in-place
+
 lab: $(STAMP) ## Open the chapters in JupyterLab
 	$(BIN)/jupyter lab chapters/
 
@@ -71,8 +76,9 @@ lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was sav
 	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py
 	$(BIN)/python scripts/check_notebooks.py chapters/*.ipynb
 
-bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures)
+bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures; about 35 minutes)
 	$(BIN)/python bench/train_speed.py
+	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/generation_speed.py --shape book
 	$(BIN)/python bench/generation_speed.py --shape gpt2
 

@@ -54,6 +54,13 @@ SANS = "'DejaVu Sans', Verdana, Arial, Helvetica, sans-serif"
 MONO = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
 
 
+
+def book_vocab_size() -> int:
+    """The book model's number of outputs (Chapter 7's compact vocabulary, <unk> included)."""
+    from shared.book import load_book_data
+
+    return len(load_book_data()[0])
+
 def shade(colour: str, amount: float) -> str:
     """``colour`` mixed with black: ``amount`` 0 is the colour, 1 black."""
     rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
@@ -385,7 +392,7 @@ def gpt_data_flow() -> Svg:
         s.text(c, ty + 22, head, size=11.5, bold=True, anchor="end")
     rows = [("C = d_model", "64", "64", "768"), ("n_heads", "4", "4", "12"),
             ("d_head", "16", "16", "64"), ("n_layers", "8", "2", "12"),
-            ("context_length", "16", "16", "1,024"), ("vocab_size", "50,257", "3,753", "50,257")]
+            ("context_length", "16", "16", "1,024"), ("vocab_size", "50,257", f"{book_vocab_size():,}", "50,257")]
     for i, (name, *vals) in enumerate(rows):
         y = ty + 42 + i * 18
         s.text(tx, y, name, size=11.5, mono=True, anchor="start")

@@ -1,8 +1,10 @@
 """The book model: the recipe Chapter 7 trains, and the trained weights that ship with the book.
 
     vocab, train_data, val_data = load_book_data()      # the corpus as compact ids, split 90/10
+    train_ids, val_ids = load_book_tokens()             # the same split as GPT-2 ids
     model, vocab, history = train_book_model()          # Chapter 7: about two minutes on a CPU
     model, vocab = load_book_model()                    # Chapters 8 and 9: the shipped weights
+    train_variant("8 blocks", steps=300)                # Chapter 7's comparison (VARIANTS)
 
 Training is a long chain of floating-point sums, and CPUs sum in different orders, so
 two machines that run the same seeded recipe end with slightly different weights (the
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,27 +34,38 @@ from shared import SEED, set_seed
 from shared.checkpoints import CheckpointError
 from shared.data import CompactVocab, atomic_write, encode, load_corpus, sha256_of, train_val_split
 from shared.model import GPT, GPTConfig
-from shared.training import History, TrainConfig, train
+from shared.training import History, TrainConfig, evaluate, train
 
 __all__ = [
     "BOOK_TRAIN",
     "BOOK_MODEL_FILE",
     "BOOK_MODEL_SHA256",
     "book_model_config",
+    "MIN_COUNT",
     "load_book_data",
+    "load_book_tokens",
     "train_book_model",
+    "VARIANTS",
+    "train_variant",
     "save_book_model",
     "load_book_model",
     "book_model_info",
 ]
 
 #: The recipe of the model Chapter 7 trains and Chapters 8 and 9 use.
+#: It evaluates cheaply (non-overlapping windows) every 25 steps for a smooth curve, and
+#: by the full protocol (every window) every 250 steps.
 BOOK_TRAIN = TrainConfig(steps=1000, batch_size=64, lr=3e-3, min_lr=3e-4, warmup_steps=100,
-                         weight_decay=0.1, grad_clip=1.0, eval_every=200, seed=SEED)
+                         weight_decay=0.1, grad_clip=1.0, eval_every=25, eval_stride=16,
+                         full_eval_every=250, seed=SEED)
+
+#: A token needs this many occurrences in the training split to get its own row;
+#: all others share the ``<unk>`` row.
+MIN_COUNT = 2
 
 #: The shipped weights, and the SHA-256 of that file (printed by ``python -m shared.book``).
 BOOK_MODEL_FILE = Path(__file__).resolve().parent / "weights" / "book_model.safetensors"
-BOOK_MODEL_SHA256 = "00f1ada2a14cd728942a522fa789a667154ec41c4f280a7f28072fd8ce6f6cbd"
+BOOK_MODEL_SHA256 = "b7686594575bd0e9da6a50be39a7e94e58faaae6d9b7cc8fe20b6f4255756dc0"
 MAX_FILE_BYTES = 2_000_000  # the book's size limit for a file of weights in git
 
 _FORMAT = "tfs-book-model-1"
@@ -68,16 +82,24 @@ def book_model_config(vocab_size: int) -> GPTConfig:
 
 
 @lru_cache(maxsize=1)
+def load_book_tokens() -> tuple[torch.Tensor, torch.Tensor]:
+    """The corpus as GPT-2 ids, split 90/10: ``(train_ids, val_ids)``."""
+    return train_val_split(encode(load_corpus()), 0.1)
+
+
+@lru_cache(maxsize=1)
 def load_book_data() -> tuple[CompactVocab, torch.Tensor, torch.Tensor]:
     """The corpus as compact ids: ``(vocab, train_data, val_data)``, split 90/10.
 
-    The compact vocabulary is built from the *whole* corpus, so every validation
-    target has an output row.
+    The vocabulary is built from the *training* split alone: every token that occurs
+    there at least :data:`MIN_COUNT` times gets its own id, and one shared ``<unk>`` id
+    stands for all the others, in training and in validation. The validation text
+    therefore cannot decide which rare tokens get an output row, and the validation
+    loss is scored over all of GPT-2's ids (``evaluate(..., vocab=vocab)``).
     """
-    tokens = encode(load_corpus())
-    vocab = CompactVocab.from_tokens(tokens)
-    train_data, val_data = train_val_split(vocab.to_compact(tokens), 0.1)
-    return vocab, train_data, val_data
+    train_ids, val_ids = load_book_tokens()
+    vocab = CompactVocab.from_tokens(train_ids, min_count=MIN_COUNT, unk=True)
+    return vocab, vocab.to_compact(train_ids), vocab.to_compact(val_ids)
 
 
 def train_book_model(
@@ -97,10 +119,52 @@ def train_book_model(
     try:
         set_seed(SEED)
         model = GPT(book_model_config(len(vocab)))
-        history = train(model, train_data, val_data, cfg, callback=callback, progress=progress)
+        history = train(model, train_data, val_data, cfg, callback=callback, progress=progress, vocab=vocab)
     finally:
         torch.set_num_threads(threads)
     return model.cpu().eval(), vocab, history
+
+
+#: Chapter 7's comparison: each variant changes one setting of the book model (its
+#: ``GPTConfig``, then its ``TrainConfig``) and keeps everything else, seeds included.
+VARIANTS: dict[str, tuple[dict, dict]] = {
+    "book model": ({}, {}),
+    "8 blocks": ({"n_layers": 8}, {}),
+    "sinusoidal positions": ({"pos_embedding": "sinusoidal"}, {}),
+    "untied output layer": ({"tie_weights": False}, {}),
+    "no dropout": ({"dropout": 0.0}, {}),
+    "label smoothing 0.1": ({}, {"label_smoothing": 0.1}),
+    "weight average (EMA 0.99)": ({}, {"ema_decay": 0.99}),
+    "decay the embeddings too": ({}, {"decay_embeddings": True}),
+    "untied and no dropout": ({"tie_weights": False, "dropout": 0.0}, {}),
+    "book model, another seed": ({}, {"seed": SEED + 1}),
+}
+
+
+def train_variant(name: str, steps: int | None = None) -> dict:
+    """Train one of :data:`VARIANTS` (for ``steps`` updates, default the book's) with one
+    thread; return its full-protocol validation loss, the same loss on training text, its
+    training time and size."""
+    model_changes, train_changes = VARIANTS[name]
+    vocab, train_data, val_data = load_book_data()
+    cfg = replace(BOOK_TRAIN, **train_changes)
+    steps = cfg.steps if steps is None else steps
+    cfg = replace(cfg, steps=steps, warmup_steps=min(cfg.warmup_steps, steps // 10), eval_every=steps,
+                  full_eval_every=steps, device="cpu")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        set_seed(cfg.seed)
+        model = GPT(replace(book_model_config(len(vocab)), **model_changes))
+        history = train(model, train_data, val_data, cfg, progress=False, vocab=vocab)
+    finally:
+        torch.set_num_threads(threads)
+    # How closely it fits its training text: the same measure on the first stretch of training
+    # tokens, as long as the validation split, in eval mode (dropout off).
+    fit = evaluate(model, train_data[:len(val_data)], model.cfg.context_length, vocab=vocab)
+    return {"variant": name, "val loss": history.full_val_loss[-1], "train text loss": fit,
+            "seconds": history.train_seconds[-1], "ms/step": 1000 * history.train_seconds[-1] / steps,
+            "parameters": model.num_params()}
 
 
 def save_book_model(path: str | os.PathLike, model: GPT, vocab: CompactVocab, history: History,
@@ -110,15 +174,18 @@ def save_book_model(path: str | os.PathLike, model: GPT, vocab: CompactVocab, hi
     from safetensors.torch import save
 
     tensors = {name: p.detach().cpu().contiguous() for name, p in model.named_parameters()}
-    tensors[_VOCAB_KEY] = torch.tensor(vocab.ids, dtype=torch.int32)
+    tensors[_VOCAB_KEY] = torch.tensor(vocab.ids, dtype=torch.int32)  # (<unk>, if any, is the next id)
     # One metadata key: safetensors writes several keys in a random order, and the book's
     # file must come out byte for byte the same from the same weights.
     metadata = {_META_KEY: json.dumps({
         "format": _FORMAT,
         "config": model.cfg.to_dict(),
         "train_config": cfg.to_dict(),
+        "unk": vocab.unk,
         "val_loss": history.val_loss,
         "step": history.step,
+        "full_val_loss": history.full_val_loss,
+        "full_step": history.full_step,
     }, sort_keys=True)}
     path = Path(path)
     atomic_write(path, lambda f: f.write(save(tensors, metadata=metadata)))
@@ -161,7 +228,7 @@ def load_book_model(path: str | os.PathLike | None = None,
     cfg = GPTConfig(**info["config"])
     with safe_open(str(path), framework="pt") as f:
         tensors = {name: f.get_tensor(name) for name in f.keys()}
-    vocab = CompactVocab(tuple(tensors.pop(_VOCAB_KEY).tolist()))
+    vocab = CompactVocab(tuple(tensors.pop(_VOCAB_KEY).tolist()), unk=bool(info.get("unk", False)))
     if len(vocab) != cfg.vocab_size:
         raise CheckpointError(f"{path}: {len(vocab)} vocabulary ids for vocab_size={cfg.vocab_size}")
     model = GPT(cfg)
@@ -183,7 +250,7 @@ def main() -> None:
     model, vocab, history = train_book_model()
     path = save_book_model(BOOK_MODEL_FILE, model, vocab, history)
     size, digest = path.stat().st_size, sha256_of(path)
-    print(f"wrote {path} ({size:,} bytes); validation loss {history.val_loss[-1]:.4f}")
+    print(f"wrote {path} ({size:,} bytes); validation loss {history.full_val_loss[-1]:.4f}")
     print(f"SHA-256: {digest}")
     if size > MAX_FILE_BYTES:
         raise SystemExit(f"the file is larger than {MAX_FILE_BYTES:,} bytes: make the model smaller")

@@ -58,6 +58,7 @@ def save_checkpoint(
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "step": int(step),
         "vocab": list(vocab.ids) if vocab is not None else None,
+        "vocab_unk": bool(vocab.unk) if vocab is not None else False,
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "history": history.to_dict() if history is not None else None,
         "train_config": train_config.to_dict() if train_config is not None else None,
@@ -91,7 +92,8 @@ def load_checkpoint(
     The saved configuration must equal ``expected_config`` (or ``model.cfg``),
     otherwise :class:`CheckpointError` names every field that differs; an unreadable
     (truncated, corrupt) file also raises :class:`CheckpointError`. ``info`` is the
-    checkpoint's dict (``step``, ``vocab``, ``history``, ...); the optimizer state is
+    checkpoint's dict (``step``, ``vocab`` as a :class:`~shared.data.CompactVocab` or None,
+    ``history``, ...); the optimizer state is
     loaded into ``optimizer`` if one is given.
     """
     path = Path(path)
@@ -114,6 +116,8 @@ def load_checkpoint(
             raise CheckpointError(
                 f"{path} was saved from a different model configuration: " + "; ".join(diff)
             )
+    if state.get("vocab") is not None:
+        state["vocab"] = CompactVocab(tuple(state["vocab"]), unk=bool(state.get("vocab_unk", False)))
     if model is None:
         model = GPT(GPTConfig(**state["config"]))
     model.load_state_dict(state["model"])

@@ -21,6 +21,7 @@ downloads (the tests do this), so only cached, verified files are used.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -295,41 +296,93 @@ class CompactVocab:
     """A mapping between GPT-2 token ids and a small, dense range ``0..len-1``.
 
     The corpus uses only a few thousand of GPT-2's 50,257 tokens. Renumbering them
-    lets the output layer score only tokens that can occur. Build it from the
-    *whole* corpus so every validation target has an output row.
+    lets the output layer score only tokens that can occur.
+
+    With ``unk=True`` there is one more compact id, :attr:`unk_id` (the last), which
+    stands for *every other* GPT-2 id. A model over such a vocabulary is still a model
+    over all 50,257 tokens: the probability of its ``<unk>`` output is split evenly over
+    the :attr:`n_unk_ids` ids it stands for (:meth:`full_vocab_log_prob`). Chapter 7
+    builds the book's vocabulary this way from the training split alone, so the
+    validation text cannot choose which rare tokens get an output row.
     """
 
     ids: tuple[int, ...]  # ids[compact] = GPT-2 id, sorted
+    unk: bool = False  # one more compact id, len(ids), shared by every GPT-2 id not in ids
+
+    GPT2_VOCAB_SIZE = 50_257
 
     @classmethod
-    def from_tokens(cls, tokens) -> CompactVocab:
-        ids = torch.as_tensor(tokens).unique(sorted=True).tolist()
-        return cls(tuple(ids))
+    def from_tokens(cls, tokens, min_count: int = 1, unk: bool = False) -> CompactVocab:
+        """The ids that occur at least ``min_count`` times in ``tokens`` (GPT-2 ids),
+        plus the shared ``<unk>`` id if ``unk``."""
+        t = torch.as_tensor(tokens, dtype=torch.long)
+        if min_count > 1 and not unk:
+            raise ValueError("min_count > 1 leaves some tokens of the text without an id: pass unk=True")
+        counts = torch.bincount(t, minlength=1) if t.numel() else torch.zeros(1, dtype=torch.long)
+        ids = (counts >= min_count).nonzero().flatten().tolist()
+        return cls(tuple(ids), unk)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.ids) + self.unk
+
+    @property
+    def unk_id(self) -> int | None:
+        """The compact id of ``<unk>``, or None for a vocabulary without it."""
+        return len(self.ids) if self.unk else None
+
+    @property
+    def n_unk_ids(self) -> int:
+        """How many GPT-2 ids share the ``<unk>`` output."""
+        return self.GPT2_VOCAB_SIZE - len(self.ids) if self.unk else 0
 
     def _table(self) -> torch.Tensor:
-        table = torch.full((max(self.ids) + 1,), -1, dtype=torch.long)
-        table[torch.tensor(self.ids)] = torch.arange(len(self.ids))
+        table = torch.full((max(self.ids, default=0) + 1,), -1, dtype=torch.long)
+        table[torch.tensor(self.ids, dtype=torch.long)] = torch.arange(len(self.ids))
         return table
 
     def to_compact(self, tokens) -> torch.Tensor:
-        """GPT-2 ids -> compact ids. Raises ``KeyError`` for an id not in the vocabulary."""
+        """GPT-2 ids -> compact ids. An id not in the vocabulary becomes :attr:`unk_id`,
+        or raises ``KeyError`` for a vocabulary without ``<unk>``."""
         t = torch.as_tensor(tokens, dtype=torch.long)
+        if t.numel() and (t.min() < 0 or t.max() >= self.GPT2_VOCAB_SIZE):
+            # (a negative id would silently index from the end of the table)
+            raise KeyError(f"GPT-2 ids are in 0..{self.GPT2_VOCAB_SIZE - 1}, got {int(t.min())}..{int(t.max())}")
         table = self._table()
-        # (a negative id would silently index from the end of the table)
-        if t.numel() and (t.min() < 0 or t.max() >= len(table)
-                          or (table[t.clamp(max=len(table) - 1)] < 0).any()):
-            raise KeyError("some token ids are not in this compact vocabulary")
-        return table[t]
+        found = table[t.clamp(max=len(table) - 1)]
+        found[t >= len(table)] = -1
+        if (found < 0).any():
+            if not self.unk:
+                raise KeyError("some token ids are not in this compact vocabulary")
+            found[found < 0] = self.unk_id
+        return found
 
     def to_gpt2(self, compact) -> torch.Tensor:
-        """Compact ids -> GPT-2 ids. Raises ``IndexError`` for an id outside ``0..len-1``."""
+        """Compact ids -> GPT-2 ids. Raises ``IndexError`` for an id outside the ids'
+        range, and ``ValueError`` for :attr:`unk_id` (it stands for many GPT-2 ids)."""
         t = torch.as_tensor(compact, dtype=torch.long)
+        if self.unk and t.numel() and (t == self.unk_id).any():
+            raise ValueError(f"compact id {self.unk_id} is <unk>, which stands for {self.n_unk_ids:,} GPT-2 ids, "
+                             "not one: generate with suppress=(vocab.unk_id,), or show it with token_strings()")
         # (a negative id would silently index from the end of the table)
         if t.numel() and (t.min() < 0 or t.max() >= len(self.ids)):
             raise IndexError(
                 f"compact ids must be in 0..{len(self.ids) - 1}, got ids from {int(t.min())} to {int(t.max())}"
             )
         return torch.tensor(self.ids, dtype=torch.long)[t]
+
+    def token_strings(self) -> list[str]:
+        """The text of every compact id, ``"<unk>"`` for :attr:`unk_id`."""
+        return [decode([i]) for i in self.ids] + (["<unk>"] if self.unk else [])
+
+    def full_vocab_log_prob(self, log_probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities over all of GPT-2's ids of the compact ``targets``.
+
+        ``log_probs`` (..., len(self)) is a model's log-softmax over compact ids. A target
+        with its own row gets that row's log-probability; a target that is ``<unk>`` gets
+        ``log p(<unk>) - log(n_unk_ids)``: the ``<unk>`` probability split evenly over the
+        GPT-2 ids it stands for. These probabilities sum to 1 over all 50,257 ids.
+        """
+        picked = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        if self.unk:
+            picked = picked - (targets == self.unk_id).to(picked.dtype) * math.log(self.n_unk_ids)
+        return picked

@@ -150,6 +150,7 @@ def generate(
     greedy: bool = False,
     generator: torch.Generator | None = None,
     use_cache: bool = True,
+    suppress: tuple[int, ...] = (),
 ) -> torch.Tensor:
     """Extend ``idx`` ``(B, T)`` (model token ids) by ``max_new_tokens`` tokens.
 
@@ -158,6 +159,8 @@ def generate(
     only sees its last ``context_length`` tokens (a warning says so). See the
     module docstring for what the cache does when the window is full.
     The model is put in eval mode for the loop and restored afterwards.
+    ``suppress``: token ids never to generate (their logits are set to -inf), such as
+    the book model's shared ``<unk>`` output, which stands for many tokens at once.
     """
     if not greedy:
         check_sampling_args(temperature, top_k, top_p)
@@ -168,6 +171,9 @@ def generate(
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
     L = model.cfg.context_length
+    suppress = torch.as_tensor(list(suppress), dtype=torch.long)
+    if suppress.numel() and (suppress.min() < 0 or suppress.max() >= model.cfg.vocab_size):
+        raise ValueError(f"suppress holds ids outside 0..{model.cfg.vocab_size - 1}: {suppress.tolist()}")
     if idx.shape[1] > L:
         warnings.warn(
             f"the prompt has {idx.shape[1]} tokens but the model's context_length is {L}: "
@@ -192,7 +198,10 @@ def generate(
                 logits, _ = model(out[:, -keep:], cache=cache)
             else:
                 logits, _ = model(out[:, -1:], cache=cache)  # only the newest token
-            next_id = _pick(logits[:, -1, :], **sampling)
+            last = logits[:, -1, :]
+            if suppress.numel():
+                last = last.index_fill(-1, suppress.to(last.device), float("-inf"))
+            next_id = _pick(last, **sampling)
             out = torch.cat([out, next_id], dim=1)
     finally:
         model.train(was_training)
@@ -210,7 +219,7 @@ def encode_prompt(prompt: str, vocab=None) -> torch.Tensor:
     if not ids:
         raise ValueError("the prompt is empty: give at least one character to start from")
     if vocab is not None:
-        known = set(vocab.ids)
+        known = set(vocab.ids)  # a token that only <unk> covers is refused: the model knows nothing of it
         missing = [i for i in ids if i not in known]
         if missing:
             pieces = ", ".join(repr(decode([i])) for i in dict.fromkeys(missing))
@@ -226,7 +235,8 @@ def generate_text(model, prompt: str, *, vocab=None, max_new_tokens: int = 40, *
     """Continue ``prompt`` by ``max_new_tokens`` tokens and return prompt + continuation.
 
     ``vocab`` is the model's :class:`~shared.data.CompactVocab` when its ids are
-    compact ids (the book's model), ``None`` for a model over all GPT-2 ids. Every
+    compact ids (the book's model), ``None`` for a model over all GPT-2 ids; its
+    ``<unk>`` output, if it has one, is never generated. Every
     other keyword argument goes to :func:`generate` unchanged: ``temperature``,
     ``top_k``, ``top_p``, ``greedy``, ``generator`` and ``use_cache``, with the
     same defaults and the same checks.
@@ -237,6 +247,8 @@ def generate_text(model, prompt: str, *, vocab=None, max_new_tokens: int = 40, *
         check_sampling_args(**{k: v for k, v in settings.items() if k in ("temperature", "top_k", "top_p")})
     idx = encode_prompt(prompt, vocab)
     device = next(model.parameters()).device
+    if vocab is not None and vocab.unk_id is not None:
+        settings = {**settings, "suppress": (*settings.get("suppress", ()), vocab.unk_id)}
     out = generate(model, idx.to(device), max_new_tokens, **settings)[0].cpu()
     if vocab is not None:
         out = vocab.to_gpt2(out)

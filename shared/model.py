@@ -29,6 +29,7 @@ __all__ = [
     "Block",
     "KVCache",
     "GPT",
+    "all_attention_weights",
 ]
 
 
@@ -284,3 +285,24 @@ class GPT(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
         return logits, loss
+
+
+@torch.no_grad()
+def all_attention_weights(model: GPT, idx: torch.Tensor) -> torch.Tensor:
+    """The attention weights of every block and head: ``(B, n_layers, n_heads, T, T)``.
+
+    ``idx`` ``(B, T)`` token ids. Runs the model as its forward pass does (embedding plus
+    positions, then block after block) and records, in each block, the softmax weights
+    of :meth:`MultiHeadAttention.attention_weights` on that block's normalised input;
+    row ``t`` of a ``(T, T)`` map is what query ``t`` attends to. Chapter 6 writes this
+    inline for the untrained model and Chapter 8 uses it on the trained one. The model
+    must be in eval mode (dropout would change the maps).
+    """
+    if model.training:
+        raise ValueError("call model.eval() first: dropout would change the attention weights")
+    h = model.tok_emb(idx) + model.positions(0, idx.shape[1], idx.device)  # (B, T, C)
+    weights = []
+    for block in model.blocks:
+        weights.append(block.attn.attention_weights(block.ln1(h)))  # (B, n_heads, T, T)
+        h = block(h)
+    return torch.stack(weights, dim=1)

@@ -34,6 +34,17 @@ Where there is no network (``TFS_OFFLINE=1``, as on the machines that test this
 book), :func:`weights_available` is False and :func:`make_standin_gpt2` writes a
 small, randomly initialised GPT-2 in exactly the hub's format, so the same
 loading path can still be followed end to end.
+
+The download is pinned: :data:`GPT2_URL` names one commit of the hub repository
+(:data:`GPT2_REVISION`), not the moving ``main`` branch, and the file must have
+that commit's SHA-256 and size (:data:`GPT2_SHA256`, :data:`GPT2_SIZE`, the
+values of the hub's Git LFS pointer). Set the environment variable
+``TFS_GPT2_URL`` to download the same file from elsewhere (a mirror, a local
+server): the SHA-256 and size are still checked, so only the same bytes are
+accepted. :func:`download_gpt2_weights` takes ``url``, ``sha256`` and ``size``
+arguments for other files (the tests serve a stand-in this way).
+``scripts/publish_gpt2_chapter.py`` uses it to run Chapter 9 on the real weights
+for the published book.
 """
 
 from __future__ import annotations
@@ -49,14 +60,17 @@ from pathlib import Path
 
 import torch
 
-from shared.data import cache_dir, cached_download, is_offline
+from shared.data import DownloadError, cache_dir, cached_download, is_offline
 from shared.model import GPT, GPTConfig
 
 __all__ = [
+    "GPT2_REVISION",
     "GPT2_URL",
+    "GPT2_URL_ENV",
     "GPT2_SHA256",
     "GPT2_SIZE",
     "GPT2WeightsError",
+    "gpt2_url",
     "weights_available",
     "download_gpt2_weights",
     "read_safetensors_header",
@@ -69,8 +83,11 @@ __all__ = [
     "load_reference_gpt2",
 ]
 
-GPT2_URL = "https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors"
-# The hub's Git LFS object id of that file is its SHA-256 (revision 607a30d7 of the repository).
+# One commit of https://huggingface.co/openai-community/gpt2: the file cannot change under us.
+GPT2_REVISION = "607a30d783dfa663caf39e06633721c8d4cfcd7e"
+GPT2_URL = f"https://huggingface.co/openai-community/gpt2/resolve/{GPT2_REVISION}/model.safetensors"
+GPT2_URL_ENV = "TFS_GPT2_URL"  # set it to download the same file from another address
+# The hub's Git LFS pointer of that file at that revision: its SHA-256 (the LFS object id) and size.
 GPT2_SHA256 = "248dfc3911869ec493c76e65bf2fcf7f615828b0254c12b473182f0f81d3a707"
 GPT2_SIZE = 548_105_171  # bytes
 GPT2_FILENAME = "gpt2/model.safetensors"  # inside the book's cache folder
@@ -87,11 +104,18 @@ class GPT2WeightsError(ValueError):
 # --------------------------------------------------------------------------- the file
 
 
+def gpt2_url() -> str:
+    """Where GPT-2's weights are downloaded from: ``$TFS_GPT2_URL`` if set, else :data:`GPT2_URL`."""
+    return os.environ.get(GPT2_URL_ENV, "").strip() or GPT2_URL
+
+
 def weights_available(timeout: float = 5.0) -> bool:
     """True if OpenAI's GPT-2 weights are in the cache or can be downloaded now.
 
-    False with ``TFS_OFFLINE=1`` (unless already cached) or when the hub cannot
-    be reached; the chapter then uses :func:`make_standin_gpt2`.
+    False with ``TFS_OFFLINE=1`` (unless already cached) or when :func:`gpt2_url`
+    cannot be reached; the chapter then uses :func:`make_standin_gpt2`. A cached
+    file counts if it has the right size; :func:`download_gpt2_weights` checks its
+    SHA-256 before it is used.
     """
     cached = cache_dir() / GPT2_FILENAME
     if cached.exists() and cached.stat().st_size == GPT2_SIZE:
@@ -101,20 +125,49 @@ def weights_available(timeout: float = 5.0) -> bool:
     import requests
 
     try:
-        r = requests.head(GPT2_URL, timeout=timeout, allow_redirects=True)
+        r = requests.head(gpt2_url(), timeout=timeout, allow_redirects=True)
         return r.ok
     except requests.RequestException:
         return False
 
 
-def download_gpt2_weights(progress: bool = True) -> Path:
+def download_gpt2_weights(
+    progress: bool = True,
+    *,
+    url: str | None = None,
+    sha256: str | None = None,
+    size: int | None = None,
+    **kwargs,
+) -> Path:
     """The path of GPT-2's ``model.safetensors`` (548 MB), downloaded on first use.
 
-    The download is atomic and its SHA-256 is checked (:func:`shared.data.download`);
-    with ``TFS_OFFLINE=1`` and no cached copy it raises
-    :class:`shared.data.DownloadError` saying where to put the file by hand.
+    The file goes to ``gpt2/model.safetensors`` in the book's cache folder. The
+    download is atomic and its SHA-256 is checked (:func:`shared.data.download`):
+    a file cut short, damaged or different is refused with
+    :class:`shared.data.DownloadError` and nothing is left behind; so is a cached
+    copy that does not match (it is deleted and downloaded again). With
+    ``TFS_OFFLINE=1`` and no cached copy it raises ``DownloadError`` saying where
+    to put the file by hand.
+
+    ``url``, ``sha256`` and ``size`` default to the pinned file (:func:`gpt2_url`,
+    :data:`GPT2_SHA256`, :data:`GPT2_SIZE`); other keyword arguments (``timeout``,
+    ``retries``, ``backoff``) go to :func:`shared.data.download`.
     """
-    return cached_download(GPT2_URL, GPT2_FILENAME, GPT2_SHA256, progress=progress)
+    url = url or gpt2_url()
+    sha256 = sha256 or GPT2_SHA256
+    size = GPT2_SIZE if size is None else size
+    dest = cache_dir() / GPT2_FILENAME
+    if dest.exists() and dest.stat().st_size != size:
+        dest.unlink()  # the wrong size is enough to know: no need to hash it
+    path = cached_download(url, GPT2_FILENAME, sha256, progress=progress, **kwargs)
+    got = path.stat().st_size
+    if got != size:  # the SHA-256 matched, so the expected size given is the wrong one
+        path.unlink()
+        raise DownloadError(
+            f"{url} has the expected SHA-256 {sha256} but {got:,} bytes, not the expected "
+            f"{size:,}: the expected SHA-256 and size do not describe the same file"
+        )
+    return path
 
 
 def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:

@@ -16,7 +16,10 @@ each window contributes its ``context_length`` predictions (the token after its
 first token, after its first two tokens, ...). Every prediction counts equally, so
 a token is predicted once with each amount of context from 1 to ``context_length``
 tokens. ``evaluate(..., stride=context_length)`` gives the cheaper estimate over
-non-overlapping windows, where each target is counted once.
+non-overlapping windows, where each target is counted once. With the book model's
+vocabulary, ``evaluate(..., vocab=vocab)`` scores every prediction over all 50,257 GPT-2
+ids: the probability of the shared ``<unk>`` output is split evenly over the ids it
+stands for (:meth:`shared.data.CompactVocab.full_vocab_log_prob`).
 """
 
 from __future__ import annotations
@@ -62,10 +65,12 @@ class TrainConfig:
     min_lr: float = 3e-4  # learning rate at the end of the cosine decay
     warmup_steps: int = 100  # linear warm-up from lr / warmup_steps to lr
     weight_decay: float = 0.1  # AdamW decay, applied to weight matrices only
+    decay_embeddings: bool = False  # also decay the embedding tables (nanoGPT does; Chapter 7 measures it)
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float | None = 1.0  # clip the global gradient norm to this (None: no clipping)
     eval_every: int = 200  # evaluate on the validation split every this many steps (and at the end)
     eval_stride: int = 1  # 1: every window (the protocol); context_length: non-overlapping windows
+    full_eval_every: int | None = None  # also evaluate with stride 1 every this many steps (and at the end)
     eval_batch_size: int = 256
     seed: int = SEED  # seeds the batch sampler (seed the model's initialisation yourself)
     label_smoothing: float = 0.0  # train towards (1 - this) on the target, the rest spread evenly
@@ -86,7 +91,8 @@ class History:
     evaluation (a cheap, stable estimate: no extra forward passes); ``val_loss[i]`` is
     :func:`evaluate` on the validation split after ``step[i]`` updates;
     ``train_seconds[i]`` is the training time so far, evaluation time excluded.
-    ``step_loss`` holds the loss of every single batch.
+    ``step_loss`` holds the loss of every single batch. When ``full_eval_every`` is set,
+    ``full_val_loss[i]`` is the full protocol (stride 1) after ``full_step[i]`` updates.
     """
 
     step: list[int] = field(default_factory=list)
@@ -95,6 +101,8 @@ class History:
     lr: list[float] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
+    full_step: list[int] = field(default_factory=list)
+    full_val_loss: list[float] = field(default_factory=list)
 
     @property
     def best_val(self) -> float:
@@ -133,18 +141,21 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW with weight decay on the weight matrices only.
 
-    Biases, LayerNorm gains and the embedding tables (the token embedding is also the
-    output layer when weights are tied) are not decayed: shrinking them towards zero
-    does not make the model simpler, it only fights the loss.
+    Biases and LayerNorm gains are never decayed: they set offsets and scales, and
+    pulling them towards zero does not make the model simpler. The embedding tables
+    (the token embedding is also the output layer when weights are tied) are decayed
+    only with ``cfg.decay_embeddings``: choices differ here (nanoGPT decays them,
+    GPT-2-style recipes often do not), and Chapter 7 measures both on the book model.
     """
-    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    embeddings = set() if cfg.decay_embeddings else {
+        id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
     decay, no_decay, seen = [], [], set()
     for module in model.modules():
         for name, p in module.named_parameters(recurse=False):
             if id(p) in seen or not p.requires_grad:
                 continue
             seen.add(id(p))
-            is_matrix = isinstance(module, nn.Linear) and name == "weight"
+            is_matrix = isinstance(module, (nn.Linear, nn.Embedding)) and name == "weight"
             (decay if is_matrix and id(p) not in embeddings else no_decay).append(p)
     groups = [
         {"params": decay, "weight_decay": cfg.weight_decay},
@@ -161,6 +172,9 @@ def evaluate(
     batch_size: int = 256,
     stride: int = 1,
     device: str | torch.device | None = None,
+    *,
+    vocab: CompactVocab | None = None,
+    count: torch.Tensor | None = None,
 ) -> float:
     """Mean next-token cross-entropy of ``model`` over windows of ``data``.
 
@@ -168,26 +182,46 @@ def evaluate(
     window, the book's validation protocol); each window contributes all of its
     ``context_length`` predictions. Runs in eval mode without gradients and puts the
     model back in the mode it was in.
+
+    ``vocab``: score over all of GPT-2's ids through the vocabulary's shared ``<unk>``
+    output (:meth:`~shared.data.CompactVocab.full_vocab_log_prob`): a target that is
+    ``<unk>`` costs ``-log p(<unk>) + log(vocab.n_unk_ids)``. Without it (or for a
+    vocabulary without ``<unk>``) the loss is the plain cross-entropy over the
+    model's outputs. ``count``: a boolean tensor as long as ``data``; only the targets
+    at positions where it is True are counted (for instance, the targets seen in training).
     """
     if len(data) <= context_length:
         raise ValueError(f"need more than context_length={context_length} tokens, got {len(data)}")
+    if count is not None and count.shape != data.shape:
+        raise ValueError(f"count must have the shape of data, {tuple(data.shape)}, got {tuple(count.shape)}")
     if device is None:
         device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     starts = torch.arange(0, len(data) - context_length, stride)
     offsets = torch.arange(context_length)
-    total, count = 0.0, 0
+    total, n = 0.0, 0
     try:
         for chunk in starts.split(batch_size):
             x = data[chunk[:, None] + offsets].to(device)  # (B, T)
             y = data[chunk[:, None] + offsets + 1].to(device)  # (B, T)
             logits, _ = model(x)  # (B, T, vocab_size)
-            total += F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), reduction="sum").item()
-            count += y.numel()
+            log_probs = F.log_softmax(logits.float(), dim=-1)
+            if vocab is not None:
+                picked = vocab.full_vocab_log_prob(log_probs, y)  # (B, T)
+            else:
+                picked = log_probs.gather(-1, y.unsqueeze(-1)).squeeze(-1)  # (B, T)
+            if count is not None:
+                keep = count[chunk[:, None] + offsets + 1].to(device)
+                picked, n = picked[keep], n + int(keep.sum())
+            else:
+                n += y.numel()
+            total -= picked.sum().item()
     finally:
         model.train(was_training)
-    return total / count
+    if n == 0:
+        raise ValueError("no target is counted: count is False everywhere")
+    return total / n
 
 
 def train(
@@ -214,6 +248,9 @@ def train(
     exactly where it stopped: the result is the same as one uninterrupted run. The
     checkpoint must have been saved with the same ``cfg`` (the schedule depends on it):
     a different one is refused with :class:`CheckpointError`.
+
+    ``vocab``: the model's vocabulary. When it has a shared ``<unk>`` output, the
+    validation loss is scored over all of GPT-2's ids through it (see :func:`evaluate`).
 
     Two regularisers for small corpora, both off by default. ``cfg.label_smoothing``
     trains towards a target that keeps a little probability for every token, as in
@@ -247,7 +284,7 @@ def train(
             continue
         clock += time.perf_counter() - tick
         _record(history, model if average is None else average.module, val_data, since_eval,
-                done, lr_at(step, cfg), clock, cfg, device)
+                done, lr_at(step, cfg), clock, cfg, device, vocab)
         since_eval = []
         bar.set_postfix(train=f"{history.train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
         if checkpoint_path is not None:
@@ -294,12 +331,18 @@ def _update(model: GPT, optimizer: torch.optim.Optimizer, average: nn.Module | N
 
 
 def _record(history: History, model: nn.Module, val_data: torch.Tensor, since_eval: list[float],
-            done: int, lr: float, clock: float, cfg: TrainConfig, device: torch.device) -> None:
-    """Evaluate ``model`` and append one entry to ``history``."""
+            done: int, lr: float, clock: float, cfg: TrainConfig, device: torch.device,
+            vocab: CompactVocab | None) -> None:
+    """Evaluate ``model`` and append one entry to ``history`` (and to its full-protocol
+    entries when this is one of their steps)."""
+    T = model.cfg.context_length
     history.step.append(done)
     history.train_loss.append(sum(since_eval) / len(since_eval))
-    history.val_loss.append(evaluate(model, val_data, model.cfg.context_length, cfg.eval_batch_size,
-                                     cfg.eval_stride, device))
+    history.val_loss.append(evaluate(model, val_data, T, cfg.eval_batch_size, cfg.eval_stride, device, vocab=vocab))
+    if cfg.full_eval_every is not None and (done % cfg.full_eval_every == 0 or done == cfg.steps):
+        history.full_step.append(done)
+        history.full_val_loss.append(history.val_loss[-1] if cfg.eval_stride == 1 else
+                                     evaluate(model, val_data, T, cfg.eval_batch_size, 1, device, vocab=vocab))
     history.lr.append(lr)
     history.train_seconds.append(clock)
     history.step_loss.extend(since_eval)

@@ -42,7 +42,21 @@ def test_the_shipped_model_is_the_book_recipe_on_todays_vocabulary():
     info = book_model_info()
     assert info["train_config"] == book.BOOK_TRAIN.to_dict()
     assert info["step"][-1] == book.BOOK_TRAIN.steps
-    assert 3.5 < info["val_loss"][-1] < 4.6  # the recipe's result, as Chapter 7 reports it
+    assert 3.5 < info["full_val_loss"][-1] < 4.7  # the recipe's result, as Chapter 7 reports it
+    assert info["full_step"] == [250, 500, 750, 1000] and info["unk"] is True
+
+
+def test_the_vocabulary_comes_from_the_training_split_alone():
+    """No validation text decides which tokens get a row: every row's token occurs at least
+    MIN_COUNT times in the training split, and every token that does has a row."""
+    vocab, train_data, val_data = load_book_data()
+    train_ids, val_ids = book.load_book_tokens()
+    counts = torch.bincount(train_ids, minlength=50257)
+    assert set(vocab.ids) == set((counts >= book.MIN_COUNT).nonzero().flatten().tolist())
+    assert vocab.unk and len(vocab) == len(vocab.ids) + 1
+    only_in_val = set(val_ids.tolist()) - set(train_ids.tolist())
+    assert only_in_val and not only_in_val & set(vocab.ids)
+    assert torch.equal(val_data == vocab.unk_id, ~torch.isin(val_ids, torch.tensor(vocab.ids)))
 
 
 def test_loading_never_trains(monkeypatch):

@@ -11,13 +11,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
-import threading
+import math
 import time
 
 import pytest
 import torch
 
 from shared import data
+from tests.loopback import no_proxy, serving
 
 BODY = b"The customer is always listening.\n" * 200
 BODY_SHA = hashlib.sha256(BODY).hexdigest()
@@ -79,20 +80,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     """A threaded HTTP server on 127.0.0.1; yields its base URL. Records each request path."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.hits = []
-    httpd.release = threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    host, port = httpd.server_address[:2]
-    try:
-        yield httpd, f"http://{host}:{port}"
-    finally:
-        httpd.release.set()  # unblock any stalled handler
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(_Handler) as (httpd, url):
+        yield httpd, url
 
 
 @pytest.fixture
@@ -101,9 +90,7 @@ def cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("TFS_DATA_DIR", str(folder))
     monkeypatch.delenv("TFS_OFFLINE", raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    no_proxy(monkeypatch)
     assert data.cache_dir() == folder
     return folder
 
@@ -346,10 +333,40 @@ def test_compact_vocab_round_trip():
 
 
 @pytest.mark.parametrize("unknown", [[6], [5, 12], [50257], [999_999], [-1]])
-def test_compact_vocab_unknown_id(unknown):
-    vocab = data.CompactVocab.from_tokens([5, 11, 1000, 50256])
-    with pytest.raises(KeyError, match="not in this compact vocabulary"):
+@pytest.mark.parametrize("unk", [False, True])
+def test_compact_vocab_unknown_id(unknown, unk):
+    vocab = data.CompactVocab.from_tokens([5, 11, 1000, 50256], unk=unk)
+    if unk and 0 <= max(unknown) < 50257:  # a real GPT-2 id without a row: <unk>
+        assert vocab.to_compact(unknown).tolist() == [vocab.to_compact([5]).item() if i == 5 else 4 for i in unknown]
+        return
+    with pytest.raises(KeyError, match="not in this compact vocabulary|GPT-2 ids are in 0..50256"):
         vocab.to_compact(unknown)
+
+
+def test_compact_vocab_min_count_and_unk():
+    train = [7, 7, 9, 3, 3, 3, 50256]  # 9 and 50256 occur once
+    vocab = data.CompactVocab.from_tokens(train, min_count=2, unk=True)
+    assert vocab.ids == (3, 7) and len(vocab) == 3 and vocab.unk_id == 2
+    assert vocab.n_unk_ids == 50257 - 2
+    assert vocab.to_compact([3, 9, 7, 12345]).tolist() == [0, 2, 1, 2]
+    assert vocab.token_strings()[-1] == "<unk>" and len(vocab.token_strings()) == 3
+    with pytest.raises(ValueError, match="<unk>"):
+        vocab.to_gpt2([0, 2])
+    with pytest.raises(ValueError, match="unk=True"):
+        data.CompactVocab.from_tokens(train, min_count=2)
+
+
+def test_full_vocab_log_prob_is_a_distribution_over_all_gpt2_ids():
+    """Spreading p(<unk>) evenly over the ids it stands for gives probabilities that sum to 1."""
+    vocab = data.CompactVocab.from_tokens([3, 7, 7, 3, 40000], min_count=2, unk=True)
+    log_probs = torch.log_softmax(torch.tensor([[0.5, -1.0, 2.0]]), dim=-1)  # rows: 3, 7, <unk>
+    every_id = torch.arange(50257)
+    full = vocab.full_vocab_log_prob(log_probs.expand(50257, 3), vocab.to_compact(every_id))
+    assert torch.isclose(full.double().exp().sum(), torch.tensor(1.0, dtype=torch.float64), atol=1e-5)
+    assert torch.isclose(full[3], log_probs[0, 0]) and torch.isclose(full[7], log_probs[0, 1])
+    assert torch.isclose(full[40000], log_probs[0, 2] - math.log(50257 - 2)) and full[11] == full[40000]
+    plain = data.CompactVocab((3, 7, 40000))  # no <unk>: the row's own log-probability
+    assert torch.equal(plain.full_vocab_log_prob(log_probs, torch.tensor([2])), log_probs[:, 2])
 
 
 @pytest.mark.parametrize("bad", [[-1], [0, -4], [4], [1, 100]])

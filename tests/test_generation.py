@@ -262,3 +262,30 @@ def test_text_prompt_longer_than_context():
     with pytest.warns(UserWarning, match="context_length is 4"):
         text = generate_text(small, prompt, max_new_tokens=2, greedy=True)
     assert text.startswith(prompt)
+
+
+def test_suppress_never_generates_the_suppressed_ids():
+    set_seed(0)
+    model = GPT(GPTConfig(vocab_size=20, context_length=8, d_model=16, n_heads=2, n_layers=1)).eval()
+    with torch.no_grad():
+        model.ln_f.bias.fill_(1.0)  # every final vector gets +1 in each channel ...
+        model.head.weight[7].fill_(5.0)  # ... so id 7 is by far the most likely
+    idx = torch.zeros((4, 1), dtype=torch.long)
+    assert (generate(model, idx, 10, greedy=True)[:, 1:] == 7).any()
+    for settings in (dict(greedy=True), dict(temperature=2.0, generator=torch.Generator().manual_seed(0))):
+        out = generate(model, idx, 30, suppress=(7,), **settings)[:, 1:]
+        assert not (out == 7).any()
+    with pytest.raises(ValueError, match="suppress holds ids outside"):
+        generate(model, idx, 1, suppress=(20,))
+
+
+def test_generate_text_never_writes_unk():
+    vocab = CompactVocab.from_tokens(encode("the cat sat on the mat. the cat"), min_count=2, unk=True)
+    set_seed(0)
+    model = GPT(GPTConfig(vocab_size=len(vocab), context_length=8, d_model=16, n_heads=2, n_layers=1)).eval()
+    with torch.no_grad():
+        model.ln_f.bias.fill_(1.0)
+        model.head.weight[vocab.unk_id].fill_(5.0)  # <unk> would win every time
+    assert generate(model, encode_prompt(" the cat", vocab), 3, greedy=True)[0, -1] == vocab.unk_id
+    text = generate_text(model, " the cat", vocab=vocab, max_new_tokens=6, greedy=True)
+    assert text.startswith(" the cat") and len(vocab.to_compact(encode(text))) == 2 + 6

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from shared.model import GPT, Block, GPTConfig, KVCache, MultiHeadAttention
+from shared.model import GPT, Block, GPTConfig, KVCache, MultiHeadAttention, all_attention_weights
 
 V = 97  # a small vocabulary keeps these tests fast
 
@@ -102,6 +102,35 @@ def test_attention_weights_are_causal_distributions():
     w = MultiHeadAttention(cfg).attention_weights(torch.randn(2, 6, cfg.d_model))
     torch.testing.assert_close(w.sum(-1), torch.ones(2, cfg.n_heads, 6))
     assert (w.triu(1) == 0).all()
+
+
+@pytest.mark.parametrize("pos_embedding", ["sinusoidal", "learned"])
+def test_all_attention_weights_are_the_forward_pass_maps(pos_embedding):
+    """all_attention_weights gives, for every block, the weights of the attention that the
+    forward pass runs: recompute them from each block's input, captured by a hook."""
+    model = make_model(pos_embedding=pos_embedding, n_layers=3).eval()
+    idx = random_ids(2, 9)
+    inputs = []
+    hooks = [block.attn.register_forward_pre_hook(lambda _m, args: inputs.append(args[0]))
+             for block in model.blocks]
+    model(idx)
+    for hook in hooks:
+        hook.remove()
+    w = all_attention_weights(model, idx)
+    assert w.shape == (2, 3, model.cfg.n_heads, 9, 9)
+    for i, block in enumerate(model.blocks):
+        torch.testing.assert_close(w[:, i], block.attn.attention_weights(inputs[i]), atol=1e-6, rtol=0)
+        # and the weights times the values are what the heads output
+        _, _, v = block.attn.split_heads(inputs[i])
+        heads = (w[:, i] @ v).transpose(1, 2).reshape(2, 9, -1)
+        torch.testing.assert_close(block.attn.proj(heads), block.attn(inputs[i]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, 3, model.cfg.n_heads, 9))
+    assert (w.triu(1) == 0).all()
+
+
+def test_all_attention_weights_needs_eval_mode():
+    with pytest.raises(ValueError, match="eval"):
+        all_attention_weights(make_model(dropout=0.1).train(), random_ids(1, 4))
 
 
 def test_loss_at_init_is_uniform_guessing():

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from shared import set_seed
+from shared.data import CompactVocab
 from shared.model import GPT, GPTConfig
 from shared.training import (
     CheckpointError,
@@ -72,6 +73,52 @@ def test_evaluate_equals_explicit_loop():
     assert evaluate(model, data, T, stride=T) == pytest.approx(sum(losses) / len(losses), rel=1e-5)
 
 
+def test_evaluate_with_unk_vocab_and_count():
+    """The <unk> rule adds ln(n_unk) per <unk> target; count keeps only the chosen targets."""
+    model, T = tiny_model(), TINY["context_length"]
+    vocab = CompactVocab(tuple(range(1000, 1049)), unk=True)  # 49 rows + <unk> = 50 outputs
+    data = tiny_data(100)
+    unk = data == vocab.unk_id
+    assert unk.any() and not unk.all()
+    per_target = []
+    with torch.no_grad():
+        model.eval()
+        for s in range(0, len(data) - T, T):
+            logits, _ = model(data[s:s + T][None])
+            per_target.append(F.cross_entropy(logits[0], data[s + 1:s + T + 1], reduction="none"))
+    per_target = torch.cat(per_target)
+    targets = data[1:1 + len(per_target)]
+    honest = per_target + (targets == vocab.unk_id) * math.log(50257 - 49)
+    got = evaluate(model, data, T, stride=T, vocab=vocab)
+    assert got == pytest.approx(honest.mean().item(), rel=1e-5)
+    assert got > evaluate(model, data, T, stride=T) + 0.1  # the rule costs something
+    keep = ~unk
+    assert evaluate(model, data, T, stride=T, vocab=vocab, count=keep) == pytest.approx(
+        per_target[targets != vocab.unk_id].mean().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="no target is counted"):
+        evaluate(model, data, T, vocab=vocab, count=torch.zeros_like(unk))
+    with pytest.raises(ValueError, match="shape of data"):
+        evaluate(model, data, T, count=keep[:-1])
+
+
+def test_full_evaluations_at_their_steps():
+    history = train(tiny_model(), tiny_data(), tiny_data(200, 1),
+                    quiet(steps=12, eval_every=3, eval_stride=8, full_eval_every=5), progress=False)
+    assert history.step == [3, 6, 9, 12] and history.full_step == [12]  # 12: the end
+    history = train(tiny_model(), tiny_data(), tiny_data(200, 1),
+                    quiet(steps=12, eval_every=2, eval_stride=8, full_eval_every=4), progress=False)
+    assert history.full_step == [4, 8, 12]
+    assert history.full_val_loss[-1] != history.val_loss[-1]  # stride 1 against stride 8
+
+
+def test_decay_embeddings_switch():
+    model = tiny_model(tie_weights=True, pos_embedding="learned")
+    for flag in (False, True):
+        decayed = {id(p) for p in make_optimizer(model, quiet(decay_embeddings=flag)).param_groups[0]["params"]}
+        assert (id(model.tok_emb.weight) in decayed) is flag and (id(model.pos_emb.weight) in decayed) is flag
+        assert id(model.blocks[0].ln1.weight) not in decayed
+
+
 def test_weight_decay_only_on_matrices():
     model = tiny_model(tie_weights=True)
     opt = make_optimizer(model, quiet())
@@ -101,8 +148,11 @@ def test_checkpoint_round_trip(tmp_path):
     x = tiny_data(16)[None, :8]
     model.eval(), loaded.eval()
     assert torch.equal(model(x)[0], loaded(x)[0])
-    assert info["step"] == 7 and loaded.cfg == model.cfg
-    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    assert info["step"] == 7 and loaded.cfg == model.cfg and info["vocab"] is None
+    vocab = CompactVocab((3, 9, 40), unk=True)
+    _, info = load_checkpoint(save_checkpoint(tmp_path / "v.pt", model, step=7, vocab=vocab), None)
+    assert info["vocab"] == vocab
+    assert sorted(tmp_path.iterdir()) == [path, tmp_path / "v.pt"]  # no temporary file left behind
 
 
 def test_failing_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
