@@ -106,8 +106,10 @@ def train_book_model(
     callback: Callable[[History], bool | None] | None = None,
     progress: bool = True,
     cfg: TrainConfig = BOOK_TRAIN,
+    **model_changes,
 ) -> tuple[GPT, CompactVocab, History]:
-    """Train the book model from scratch, seeded; return it in eval mode on the CPU.
+    """Train the book model from scratch, seeded with ``cfg.seed``; return it in eval mode
+    on the CPU. ``model_changes`` replace fields of :func:`book_model_config` (a variant).
 
     It trains with one PyTorch thread: for matrices this small a second thread gains
     little on a quiet machine and loses a lot on a busy one, and one thread makes the
@@ -117,8 +119,8 @@ def train_book_model(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        set_seed(SEED)
-        model = GPT(book_model_config(len(vocab)))
+        set_seed(cfg.seed)
+        model = GPT(replace(book_model_config(len(vocab)), **model_changes))
         history = train(model, train_data, val_data, cfg, callback=callback, progress=progress, vocab=vocab)
     finally:
         torch.set_num_threads(threads)
@@ -146,19 +148,12 @@ def train_variant(name: str, steps: int | None = None) -> dict:
     thread; return its full-protocol validation loss, the same loss on training text, its
     training time and size."""
     model_changes, train_changes = VARIANTS[name]
-    vocab, train_data, val_data = load_book_data()
     cfg = replace(BOOK_TRAIN, **train_changes)
     steps = cfg.steps if steps is None else steps
     cfg = replace(cfg, steps=steps, warmup_steps=min(cfg.warmup_steps, steps // 10), eval_every=steps,
                   full_eval_every=steps, device="cpu")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        set_seed(cfg.seed)
-        model = GPT(replace(book_model_config(len(vocab)), **model_changes))
-        history = train(model, train_data, val_data, cfg, progress=False, vocab=vocab)
-    finally:
-        torch.set_num_threads(threads)
+    model, vocab, history = train_book_model(progress=False, cfg=cfg, **model_changes)
+    _, train_data, val_data = load_book_data()
     # How closely it fits its training text: the same measure on the first stretch of training
     # tokens, as long as the validation split, in eval mode (dropout off).
     fit = evaluate(model, train_data[:len(val_data)], model.cfg.context_length, vocab=vocab)
