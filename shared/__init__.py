@@ -4,7 +4,9 @@ One module per concept, in the order the book builds them:
 
 * :mod:`shared.data`       corpus download, GPT-2 tokenizer, split, batches (Chapter 1)
 * :mod:`shared.model`      embeddings, positions, attention, the block, the GPT (Chapters 2-6)
-* :mod:`shared.training`   the training loop and evaluation (Chapter 7)
+* :mod:`shared.runs`       a training run's settings and record (Chapter 7)
+* :mod:`shared.evaluation` the validation loss and bits per byte (Chapter 7)
+* :mod:`shared.training`   the training loop, its schedule and optimizer (Chapter 7)
 * :mod:`shared.checkpoints` saving and loading models and runs, atomically and safely (Chapter 7)
 * :mod:`shared.book`       the book model's recipe and its shipped weights (Chapters 7-9)
 * :mod:`shared.generation` sampling and generation with a KV cache (Chapter 8)

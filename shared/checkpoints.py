@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from shared.data import CompactVocab, atomic_write
 from shared.model import GPT, GPTConfig
-
-if TYPE_CHECKING:
-    from shared.training import History, TrainConfig
+from shared.runs import History, TrainConfig
 
 __all__ = ["CheckpointError", "CHECKPOINT_FORMAT", "save_checkpoint", "load_checkpoint", "config_differences"]
 

@@ -1,25 +1,14 @@
-"""Training the model, as built in Chapter 7: the loop and evaluation.
+"""Training the model, as built in Chapter 7: the loop, its schedule and its optimizer.
 
     cfg = TrainConfig(steps=1500)
     history = train(model, train_data, val_data, cfg)     # AdamW, warm-up + cosine, clipping
-    evaluate(model, val_data, context_length=16)          # the validation protocol below
+    evaluate(model, val_data, context_length=16)          # the validation protocol
 
-Checkpoints (``save_checkpoint``, ``load_checkpoint``, also importable from here) are in
-:mod:`shared.checkpoints`; the book model's own recipe, and the trained weights that ship
-with the book, are in :mod:`shared.book`.
-
-**Validation protocol.** The validation split is the last 10% of the corpus's tokens
-(``shared.data.train_val_split(tokens, 0.1)``). The validation loss is the mean
-next-token cross-entropy over *every* window of ``context_length`` tokens: windows
-start at positions ``0, 1, 2, ..., len(val) - context_length - 1`` (stride 1), and
-each window contributes its ``context_length`` predictions (the token after its
-first token, after its first two tokens, ...). Every prediction counts equally, so
-a token is predicted once with each amount of context from 1 to ``context_length``
-tokens. ``evaluate(..., stride=context_length)`` gives the cheaper estimate over
-non-overlapping windows, where each target is counted once. With the book model's
-vocabulary, ``evaluate(..., vocab=vocab)`` scores every prediction over all 50,257 GPT-2
-ids: the probability of the shared ``<unk>`` output is split evenly over the ids it
-stands for (:meth:`shared.data.CompactVocab.full_vocab_log_prob`).
+The settings and the record of a run (``TrainConfig``, ``History``) are in
+:mod:`shared.runs`; scoring (``evaluate``, ``bits_per_byte``) in :mod:`shared.evaluation`;
+checkpoints (``save_checkpoint``, ``load_checkpoint``) in :mod:`shared.checkpoints`. All
+of them are also importable from here. The book model's own recipe, and the trained
+weights that ship with the book, are in :mod:`shared.book`.
 """
 
 from __future__ import annotations
@@ -28,16 +17,16 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from shared import SEED
 from shared.checkpoints import CheckpointError, config_differences, load_checkpoint, save_checkpoint
 from shared.data import CompactVocab, get_batch
+from shared.evaluation import bits_per_byte, evaluate
 from shared.model import GPT
+from shared.runs import History, TrainConfig
 
 __all__ = [
     "TrainConfig",
@@ -47,73 +36,11 @@ __all__ = [
     "lr_at",
     "make_optimizer",
     "evaluate",
+    "bits_per_byte",
     "train",
     "save_checkpoint",
     "load_checkpoint",
 ]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Every setting of a training run (the defaults are the book model's recipe).
-
-    Frozen: make a variant with ``dataclasses.replace(cfg, steps=2000)``."""
-
-    steps: int = 1000  # optimizer updates
-    batch_size: int = 64  # windows per batch (B)
-    lr: float = 3e-3  # peak learning rate, reached at the end of the warm-up
-    min_lr: float = 3e-4  # learning rate at the end of the cosine decay
-    warmup_steps: int = 100  # linear warm-up from lr / warmup_steps to lr
-    weight_decay: float = 0.1  # AdamW decay, applied to weight matrices only
-    decay_embeddings: bool = False  # also decay the embedding tables (nanoGPT does; Chapter 7 measures it)
-    betas: tuple[float, float] = (0.9, 0.95)
-    grad_clip: float | None = 1.0  # clip the global gradient norm to this (None: no clipping)
-    eval_every: int = 200  # evaluate on the validation split every this many steps (and at the end)
-    eval_stride: int = 1  # 1: every window (the protocol); context_length: non-overlapping windows
-    full_eval_every: int | None = None  # also evaluate with stride 1 every this many steps (and at the end)
-    eval_batch_size: int = 256
-    seed: int = SEED  # seeds the batch sampler (seed the model's initialisation yourself)
-    label_smoothing: float = 0.0  # train towards (1 - this) on the target, the rest spread evenly
-    ema_decay: float | None = None  # keep and evaluate an exponential moving average of the weights
-    device: str | None = None  # None: get_device()
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["betas"] = list(self.betas)
-        return d
-
-
-@dataclass
-class History:
-    """What happened during training, one entry per evaluation.
-
-    ``train_loss[i]`` is the mean training loss over the steps since the previous
-    evaluation (a cheap, stable estimate: no extra forward passes); ``val_loss[i]`` is
-    :func:`evaluate` on the validation split after ``step[i]`` updates;
-    ``train_seconds[i]`` is the training time so far, evaluation time excluded.
-    ``step_loss`` holds the loss of every single batch. When ``full_eval_every`` is set,
-    ``full_val_loss[i]`` is the full protocol (stride 1) after ``full_step[i]`` updates.
-    """
-
-    step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    train_seconds: list[float] = field(default_factory=list)
-    step_loss: list[float] = field(default_factory=list)
-    full_step: list[int] = field(default_factory=list)
-    full_val_loss: list[float] = field(default_factory=list)
-
-    @property
-    def best_val(self) -> float:
-        return min(self.val_loss) if self.val_loss else math.inf
-
-    @property
-    def best_step(self) -> int | None:
-        return self.step[self.val_loss.index(self.best_val)] if self.val_loss else None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def get_device() -> torch.device:
@@ -164,66 +91,6 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
 
 
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    data: torch.Tensor,
-    context_length: int,
-    batch_size: int = 256,
-    stride: int = 1,
-    device: str | torch.device | None = None,
-    *,
-    vocab: CompactVocab | None = None,
-    count: torch.Tensor | None = None,
-) -> float:
-    """Mean next-token cross-entropy of ``model`` over windows of ``data``.
-
-    Windows of ``context_length`` tokens start every ``stride`` tokens (stride 1: every
-    window, the book's validation protocol); each window contributes all of its
-    ``context_length`` predictions. Runs in eval mode without gradients and puts the
-    model back in the mode it was in.
-
-    ``vocab``: score over all of GPT-2's ids through the vocabulary's shared ``<unk>``
-    output (:meth:`~shared.data.CompactVocab.full_vocab_log_prob`): a target that is
-    ``<unk>`` costs ``-log p(<unk>) + log(vocab.n_unk_ids)``. Without it (or for a
-    vocabulary without ``<unk>``) the loss is the plain cross-entropy over the
-    model's outputs. ``count``: a boolean tensor as long as ``data``; only the targets
-    at positions where it is True are counted (for instance, the targets seen in training).
-    """
-    if len(data) <= context_length:
-        raise ValueError(f"need more than context_length={context_length} tokens, got {len(data)}")
-    if count is not None and count.shape != data.shape:
-        raise ValueError(f"count must have the shape of data, {tuple(data.shape)}, got {tuple(count.shape)}")
-    if device is None:
-        device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    starts = torch.arange(0, len(data) - context_length, stride)
-    offsets = torch.arange(context_length)
-    total, n = 0.0, 0
-    try:
-        for chunk in starts.split(batch_size):
-            x = data[chunk[:, None] + offsets].to(device)  # (B, T)
-            y = data[chunk[:, None] + offsets + 1].to(device)  # (B, T)
-            logits, _ = model(x)  # (B, T, vocab_size)
-            log_probs = F.log_softmax(logits.float(), dim=-1)
-            if vocab is not None:
-                picked = vocab.full_vocab_log_prob(log_probs, y)  # (B, T)
-            else:
-                picked = log_probs.gather(-1, y.unsqueeze(-1)).squeeze(-1)  # (B, T)
-            if count is not None:
-                keep = count[chunk[:, None] + offsets + 1].to(device)
-                picked, n = picked[keep], n + int(keep.sum())
-            else:
-                n += y.numel()
-            total -= picked.sum().item()
-    finally:
-        model.train(was_training)
-    if n == 0:
-        raise ValueError("no target is counted: count is False everywhere")
-    return total / n
-
-
 def train(
     model: GPT,
     train_data: torch.Tensor,
@@ -254,7 +121,7 @@ def train(
 
     Two regularisers for small corpora, both off by default. ``cfg.label_smoothing``
     trains towards a target that keeps a little probability for every token, as in
-    Vaswani et al. (2017); the validation loss stays plain cross-entropy.
+    Szegedy et al. (2016); the validation loss stays plain cross-entropy.
     ``cfg.ema_decay`` keeps an exponential moving average of the weights
     (``torch.optim.swa_utils.AveragedModel``), evaluates the average, and copies it
     into ``model`` at the end (not combinable with checkpoints or resuming).
