@@ -76,11 +76,12 @@ lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was sav
 	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py
 	$(BIN)/python scripts/check_notebooks.py chapters/*.ipynb
 
-bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures; about 35 minutes)
-	$(BIN)/python bench/train_speed.py
-	$(BIN)/python bench/variants.py
-	$(BIN)/python bench/generation_speed.py --shape book
-	$(BIN)/python bench/generation_speed.py --shape gpt2
+bench: $(STAMP) ## Run the benchmark scripts (CPU; prints and records figures; about an hour)
+	$(BIN)/python -m bench.train_speed
+	$(BIN)/python -m bench.train_speed --report
+	$(BIN)/python -m bench.variants
+	$(BIN)/python -m bench.generation_speed --shape book
+	$(BIN)/python -m bench.generation_speed --shape gpt2
 
 clean: ## Remove the build output and the virtual environment (keeps data/)
 	rm -rf _build $(VENV) .pytest_cache

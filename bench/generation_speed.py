@@ -1,7 +1,7 @@
 """Tokens per second with and without the KV cache (CPU, greedy decoding, batch 1).
 
-    python bench/generation_speed.py --shape book   # the book model's architecture, context 512
-    python bench/generation_speed.py --shape gpt2   # GPT-2 124M's shape
+    python -m bench.generation_speed --shape book  # the book model's architecture, context 512
+    python -m bench.generation_speed --shape gpt2  # GPT-2 124M's shape
 
 One protocol for both shapes: random weights (the speed of a forward pass does not
 depend on their values, so no GPT-2 weights are downloaded), one warm-up call, then

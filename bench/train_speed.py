@@ -1,167 +1,248 @@
-"""Training speed and quality on this machine's CPU, three recipes side by side, one protocol.
+"""The book's training recipes against the original course's program: one run, side by side.
 
-    python bench/train_speed.py                 # course baseline (~10 min), fast recipe, 3-minute recipe
-    python bench/train_speed.py --no-baseline   # the two book recipes only, against --target
+    python -m bench.train_speed              # about 30 minutes; writes bench/results/train_speed.json
+    python -m bench.train_speed --quick      # a few minutes: short runs, to try the script (no file)
+    python -m bench.train_speed --report     # rewrite the README's and the intro's figures from the file
 
-1. The original course's program (full GPT-2 vocabulary, 8 blocks, batch 4, 5,000 steps).
-   Its final validation loss is the target of the next run.
-2. The book's fast recipe, stopped at the first evaluation at or below that loss:
-   the time it took is the "time to the course's loss".
-3. The book's 3-minute recipe: the best validation loss within 180 s of training.
+Every run trains in a process of its own, one after the other, with one PyTorch thread, so
+that each one's peak memory is its own and the runs do not share cores:
 
-Validation protocol (the same for all three, see shared.training.evaluate): the last 10% of
-the corpus's GPT-2 tokens; the mean next-token cross-entropy over every 16-token window
-(stride 1), every prediction counted, *over all 50,257 GPT-2 ids*. The book's recipes use a
-compact vocabulary built from the training split alone (tokens seen at least twice there);
-every other token shares one <unk> output, whose probability is split evenly over the ids it
-stands for. The course's model scores all ids directly. The script also prints the loss over
-the validation targets that occur in the training split ("seen targets"), where no <unk> rule
-is involved.
+1. **The course**: its own program (``bench/course.py``): cl100k tokens, 8 blocks, 100,070
+   outputs, batch 4, AdamW at a constant 1e-3 for 5,000 steps. Its final bits per byte is the
+   target of the next run.
+2. **The fast recipe**: the book's model shape with 2 blocks, no dropout and a high learning
+   rate, stopped at the first check (every 25 steps) at or below the course's final figure.
+3. **The 3-minute recipe**, three seeds: 4 blocks, dropout 0.2, label smoothing 0.1 and a weight
+   average (EMA 0.999). Its step count is calibrated at the start, from the time of 30 steps,
+   so that the cosine schedule ends within the 180 s budget; the budget also stops it.
 
-The training clock stops while a model is evaluated: times are training time only. Peak memory
-is the process's maximum resident set size (resource.getrusage ru_maxrss).
+**One metric: bits per byte** of the book's validation text (:func:`shared.book.scored_text`),
+each token scored once with up to 16 tokens of context over the model's full output (the
+course's 100,070; the book's 50,257 GPT-2 ids through its ``<unk>`` rule), summed in bits and
+divided by the text's 44,702 UTF-8 bytes. Per-token losses cannot compare cl100k with GPT-2
+tokens; bits per byte can. Both are also scored on the validation text's second half
+("held-out"), on which no setting of any recipe was ever chosen.
+
+**Training time** counts the training steps only (batch, forward, backward, update; not the
+scoring), for every run alike, as this process's CPU time (``time.process_time``): with one
+thread this equals the wall-clock time on a quiet machine, and another program running
+beside the benchmark does not inflate it. Wall-clock seconds are recorded too. **Peak
+memory** is the process's maximum resident set size.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import platform
 import resource
+import statistics
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import torch
 
-from shared import set_seed
-from shared.book import load_book_data, load_book_tokens
-from shared.data import CompactVocab
-from shared.model import GPT, GPTConfig
-from shared.training import History, TrainConfig, evaluate, train
+from shared import SEED, set_seed
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "train_speed.json"
+README, INTRO = ROOT / "README.md", ROOT / "book" / "intro.md"
+BEGIN, END = "<!-- begin: made by python -m bench.train_speed --report -->", "<!-- end -->"
+BUDGET_S = 180.0
+SEEDS = (SEED, SEED + 1, SEED + 2)
+TARGET_TIME_FRACTION = 0.01  # the fast recipe reaches the course's final figure in <= 1% of its time
+TARGET_MARGIN_BPB = 0.10  # the 3-minute recipe lands this far below the course's final figure
+TARGET_PEAK_MB = 1024
 
 
 def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def run(name: str, model_cfg: GPTConfig, train_cfg: TrainConfig, data: tuple, vocab: CompactVocab | None,
-        seen: torch.Tensor, *, stop_at: float | None = None, budget_s: float | None = None) -> dict:
-    """Train one recipe; stop at the first full evaluation <= stop_at or once training time
-    passes budget_s. Return its results, with the loss over seen targets of the final model."""
-    train_data, val_data = data
-    set_seed()  # the book's seed (shared.SEED)
-    model = GPT(model_cfg)
+def machine() -> dict:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "torch": torch.__version__, "threads": 1,
+            "python": platform.python_version(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
-    def should_stop(h: History) -> bool:
-        full = h.full_step and h.full_step[-1] == h.step[-1]
-        return bool((stop_at is not None and full and h.full_val_loss[-1] <= stop_at) or (
-            budget_s is not None and h.train_seconds[-1] >= budget_s))
 
-    start = time.perf_counter()
-    history = train(model, train_data, val_data, train_cfg, callback=should_stop, progress=False, vocab=vocab)
-    eval_seconds = time.perf_counter() - start - history.train_seconds[-1]
-    print(f"\n{name}: {model.num_params():,} parameters, {model_cfg.n_layers} blocks, "
-          f"{model_cfg.vocab_size:,} outputs, batch {train_cfg.batch_size}, {train_cfg.steps} steps scheduled")
-    seconds = dict(zip(history.step, history.train_seconds, strict=True))
-    for s, va in zip(history.full_step, history.full_val_loss, strict=True):
-        print(f"  step {s:5d}  val {va:.3f}  training time {seconds[s]:6.1f} s", flush=True)
-    print(f"  evaluation time (not counted above): {eval_seconds:.1f} s")
-    T = model_cfg.context_length
-    return {"history": history, "final": history.full_val_loss[-1], "step": history.full_step[-1],
-            "seconds": seconds[history.full_step[-1]],
-            "seen": evaluate(model, val_data, T, train_cfg.eval_batch_size, vocab=vocab, count=seen),
+def course_run(steps: int, score_every: int) -> dict:
+    """The course's program, in this (child) process."""
+    from bench.course import course_bits_per_byte, train_course
+
+    torch.set_num_threads(1)
+    wall = time.perf_counter()
+    model, rec = train_course(steps, score_every, clock=time.process_time)
+    return {"name": "course", "parameters": sum(p.numel() for p in model.parameters()),
+            "steps": steps, "seconds": rec["seconds"][-1], "wall_seconds": time.perf_counter() - wall,
+            "along": [list(t) for t in zip(rec["step"], rec["seconds"], rec["bpb"], strict=True)],
+            "bpb": rec["bpb"][-1], "held_out_bpb": course_bits_per_byte(model, "held-out"),
             "peak_mb": peak_memory_mb()}
 
 
-def course_baseline(threads: int) -> dict:
-    """The original course's program: full GPT-2 vocabulary, 8 blocks, sinusoidal positions,
-    untied, dropout 0.1, batch 4, constant lr 1e-3 for 5,000 steps, no weight decay, no clipping.
-    (It evaluated every 20 steps; here cheaply every 500 and fully at the end.) Runs in its own
-    process, so that its memory is measured apart from the book's recipes."""
-    torch.set_num_threads(threads)
-    train_ids, val_ids = load_book_tokens()
-    return run(
-        "original course (baseline)",
-        GPTConfig(vocab_size=50257, n_layers=8, dropout=0.1),
-        TrainConfig(steps=5000, batch_size=4, lr=1e-3, min_lr=1e-3, warmup_steps=0, weight_decay=0.0,
-                    grad_clip=None, eval_every=500, eval_stride=16, full_eval_every=5000,
-                    eval_batch_size=32, device="cpu"),
-        (train_ids, val_ids), None, torch.isin(val_ids, train_ids),
-    )
+def book_run(name: str, model_changes: dict, cfg_changes: dict, *, target: float | None = None,
+             budget_s: float | None = None, seed: int = SEED) -> dict:
+    """One of the book's recipes, in this (child) process: the book model's shape with
+    ``model_changes``, trained by ``TrainConfig(**cfg_changes)``; stopped at the first check at or
+    below ``target`` bits per byte, or once ``budget_s`` CPU seconds of training have passed."""
+    from shared.book import book_bits_per_byte, book_model_config, load_book_data
+    from shared.model import GPT
+    from shared.training import TrainConfig, train
+
+    torch.set_num_threads(1)
+    vocab, train_data, val_data = load_book_data()
+    model_cfg = replace(book_model_config(len(vocab)), **model_changes)
+    cfg = TrainConfig(device="cpu", eval_stride=16, seed=seed, **cfg_changes)
+    calibration = None
+    if budget_s is not None:  # calibrate the step count: time 30 steps of a throwaway copy
+        set_seed(seed)
+        probe = train(GPT(model_cfg), train_data, val_data, replace(cfg, steps=30, eval_every=30),
+                      progress=False, clock=time.process_time)
+        calibration = probe.train_seconds[-1] / 30
+        cfg = replace(cfg, steps=int(0.95 * budget_s / calibration))
+    set_seed(seed)
+    model = GPT(model_cfg)
+
+    def stop(h) -> bool:
+        return bool((target is not None and h.score[-1] <= target) or
+                    (budget_s is not None and h.train_seconds[-1] >= budget_s))
+
+    wall = time.perf_counter()
+    h = train(model, train_data, val_data, cfg, callback=stop, progress=False, vocab=vocab,
+              clock=time.process_time, score=lambda m: book_bits_per_byte(m, vocab))
+    return {"name": name, "seed": seed, "parameters": model.num_params(), "steps_scheduled": cfg.steps,
+            "steps": h.step[-1], "seconds": h.train_seconds[-1], "wall_seconds": time.perf_counter() - wall,
+            "seconds_per_step_calibrated": calibration,
+            "along": [list(t) for t in zip(h.step, h.train_seconds, h.score, strict=True)],
+            "bpb": h.score[-1], "held_out_bpb": book_bits_per_byte(model, vocab, "held-out"),
+            "val_loss_nats_stride16": h.val_loss[-1], "peak_mb": peak_memory_mb()}
+
+
+FAST = ({"n_layers": 2, "dropout": 0.0},
+        {"steps": 500, "batch_size": 64, "lr": 6e-3, "min_lr": 6e-4, "warmup_steps": 50, "eval_every": 25})
+THREE_MINUTE = ({"n_layers": 4, "dropout": 0.2},
+                {"batch_size": 64, "lr": 3e-3, "min_lr": 3e-4, "warmup_steps": 100, "eval_every": 250,
+                 "label_smoothing": 0.1, "ema_decay": 0.999})
+
+
+def in_own_process(fn, *args, **kwargs) -> dict:
+    """Run ``fn`` in a fresh (spawned) process and return its result."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        result = pool.apply(fn, args, kwargs)
+    print(f"  {result['name']}: {result['bpb']:.4f} bits/byte after {result['steps']} steps, "
+          f"{result['seconds']:.1f} s of training, peak {result['peak_mb']:.0f} MB", flush=True)
+    return result
+
+
+def targets(course: dict, fast: dict, best: list[dict], budget_s: float) -> list[dict]:
+    """The benchmark's targets, each met or missed."""
+    finals = [b["bpb"] for b in best]
+    return [
+        {"target": f"fast recipe reaches the course's final bits per byte in <= {TARGET_TIME_FRACTION:.0%} "
+                   "of the course's training time",
+         "value": fast["seconds"] / course["seconds"],
+         "met": fast["bpb"] <= course["bpb"] and fast["seconds"] <= TARGET_TIME_FRACTION * course["seconds"]},
+        {"target": f"3-minute recipe ends its schedule within {budget_s:.0f} s (every seed)",
+         "value": max(b["seconds"] for b in best),
+         "met": all(b["steps"] == b["steps_scheduled"] and b["seconds"] <= budget_s for b in best)},
+        {"target": f"3-minute recipe lands >= {TARGET_MARGIN_BPB:.2f} bits/byte below the course "
+                   "(worst seed)",
+         "value": course["bpb"] - max(finals),
+         "met": course["bpb"] - max(finals) >= TARGET_MARGIN_BPB},
+        {"target": f"every run under {TARGET_PEAK_MB} MB peak memory",
+         "value": max(r["peak_mb"] for r in [course, fast, *best]),
+         "met": all(r["peak_mb"] < TARGET_PEAK_MB for r in [course, fast, *best])},
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-baseline", action="store_true", help="skip the course's program (about 10 minutes)")
-    parser.add_argument("--target", type=float, default=None,
-                        help="with --no-baseline: the loss the fast recipe must reach (default: none)")
-    parser.add_argument("--budget", type=float, default=180.0, help="training seconds for the best-loss run")
-    parser.add_argument("--steps", type=int, default=3800, help="scheduled steps of the 3-minute recipe")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
-                        help="PyTorch threads (default: PyTorch's, one per core; 1 is faster on a busy machine)")
+    parser.add_argument("--quick", action="store_true", help="short runs to try the script; writes no file")
+    parser.add_argument("--report", action="store_true", help="only rewrite README.md and book/intro.md "
+                        "from the results file")
     args = parser.parse_args()
-    default_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
+    if args.report:
+        result = json.loads(RESULTS.read_text())
+        for path, text in ((README, markdown_table(result)), (INTRO, intro_summary(result))):
+            path.write_text(with_section(path.read_text(), text))
+            print(f"rewrote the benchmark's section of {path.name}")
+        return
+    course_steps, budget, seeds = (200, 20.0, SEEDS[:1]) if args.quick else (5000, BUDGET_S, SEEDS)
+    info = machine()
+    info["load_average_start"] = os.getloadavg()[0]
+    print(f"{info['cpu']}, {info['cores']} cores, torch {info['torch']}, one thread per run; "
+          f"load average {info['load_average_start']:.2f} at the start", flush=True)
 
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-          f"torch {torch.__version__}; PyTorch's default {default_threads} threads, using {torch.get_num_threads()}")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average (1 min) at start: {load:.2f}  (timings are only meaningful on a quiet machine)")
-    vocab, train_data, val_data = load_book_data()
-    train_ids, val_ids = load_book_tokens()
-    seen = torch.isin(val_ids, train_ids)  # validation targets that occur in the training split
-    print(f"compact vocabulary {len(vocab) - 1:,} ids + <unk> (for {vocab.n_unk_ids:,} GPT-2 ids); "
-          f"{len(train_data):,} training, {len(val_data):,} validation tokens; "
-          f"{int((~seen).sum())} validation tokens never occur in training")
+    course = in_own_process(course_run, course_steps, 250 if not args.quick else 50)
+    fast = in_own_process(book_run, "fast recipe", *FAST, target=course["bpb"])
+    best = [in_own_process(book_run, "3-minute recipe", *THREE_MINUTE, budget_s=budget, seed=s) for s in seeds]
+    info["load_average_end"] = os.getloadavg()[0]
+    result = {"machine": info, "budget_s": budget, "course": course, "fast": fast, "three_minute": best,
+              "targets": targets(course, fast, best, budget)}
+    print()
+    print(markdown_table(result))
+    if not args.quick:
+        RESULTS.parent.mkdir(exist_ok=True)
+        tmp = RESULTS.with_suffix(".json.part")
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+        tmp.replace(RESULTS)
+        print(f"\nwrote {RESULTS}; now run: python -m bench.train_speed --report")
 
-    results = {}
-    target = args.target
-    if not args.no_baseline:
-        pool = multiprocessing.get_context("spawn").Pool(1)
-        results["course"] = pool.apply(course_baseline, (torch.get_num_threads(),))
-        pool.close()
-        pool.join()
-        target = results["course"]["final"]
 
-    # The fast recipe: a small model, no dropout, a high learning rate, frequent evaluation.
-    results["fast"] = run(
-        "fast recipe (time to the course's loss)",
-        GPTConfig(vocab_size=len(vocab), n_layers=2, dropout=0.0, pos_embedding="learned", tie_weights=True),
-        TrainConfig(steps=500, batch_size=64, lr=6e-3, min_lr=6e-4, warmup_steps=50, eval_every=25,
-                    full_eval_every=25, device="cpu"),
-        (train_data, val_data), vocab, seen, stop_at=target,
-    )
-    # The 3-minute recipe: more capacity, dropout, label smoothing and an exponential moving
-    # average of the weights (the loss printed is the average's).
-    results["best"] = run(
-        f"3-minute recipe ({args.budget:.0f} s budget)",
-        GPTConfig(vocab_size=len(vocab), n_layers=4, dropout=0.2, pos_embedding="learned", tie_weights=True),
-        TrainConfig(steps=args.steps, batch_size=64, lr=3e-3, min_lr=3e-4, warmup_steps=100, eval_every=250,
-                    full_eval_every=250, label_smoothing=0.1, ema_decay=0.999, device="cpu"),
-        (train_data, val_data), vocab, seen, budget_s=args.budget,
-    )
-    best_h = results["best"]["history"]
-    train_s = dict(zip(best_h.step, best_h.train_seconds, strict=True))
-    within = [(v, s) for s, v in zip(best_h.full_step, best_h.full_val_loss, strict=True) if train_s[s] <= args.budget]
-    best_loss, best_step = min(within) if within else (float("inf"), 0)
-
-    fast = results["fast"]
-    reached = target is not None and fast["final"] <= target
-    print("\nRESULTS (validation loss over all 50,257 GPT-2 ids; training time only)")
-    print("| recipe | final validation loss | on seen targets | training time | peak memory |")
-    print("| --- | --- | --- | --- | --- |")
-    if "course" in results:
-        c = results["course"]
-        print(f"| original course | {c['final']:.3f} | {c['seen']:.3f} | {c['seconds']:.0f} s ({c['step']} steps) | "
-              f"{c['peak_mb']:.0f} MB |")
-    fast_time = (f"{fast['seconds']:.1f} s to reach {target:.3f} ({fast['step']} steps)" if reached
-                 else f"did not reach {target:.3f}" if target is not None else f"{fast['seconds']:.1f} s")
-    print(f"| book, fast recipe | {fast['final']:.3f} | {fast['seen']:.3f} | {fast_time} | {fast['peak_mb']:.0f} MB |")
-    print(f"| book, 3-minute recipe | {best_loss:.3f} (best within {args.budget:.0f} s, step {best_step}) | "
-          f"{results['best']['seen']:.3f} (final model) | {results['best']['seconds']:.0f} s | "
-          f"{results['best']['peak_mb']:.0f} MB |")
-    print("peak memory: maximum resident set size of the process so far (the course runs in a process of its own)")
+def markdown_table(result: dict) -> str:
+    """The side-by-side table (README, intro and Chapter 7 show it) and the targets."""
+    c, f, best = result["course"], result["fast"], result["three_minute"]
+    finals = sorted(b["bpb"] for b in best)
+    held = sorted(b["held_out_bpb"] for b in best)
+    m = result["machine"]
+    lines = [
+        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), torch {m['torch']}, one thread per run; "
+        "bits per byte of the book's validation text (lower is better); training time is CPU time of "
+        "the training steps only.",
+        "",
+        "| run | parameters | steps | training time | bits per byte | held-out half | peak memory |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| the course's program | {c['parameters']:,} | {c['steps']:,} | {c['seconds']:.0f} s | {c['bpb']:.3f} | "
+        f"{c['held_out_bpb']:.3f} | {c['peak_mb']:.0f} MB |",
+        f"| book, fast recipe (stops at the course's figure) | {f['parameters']:,} | {f['steps']:,} | "
+        f"{f['seconds']:.1f} s | {f['bpb']:.3f} | {f['held_out_bpb']:.3f} | {f['peak_mb']:.0f} MB |",
+        f"| book, 3-minute recipe ({len(best)} seeds: min / median / max) | {best[0]['parameters']:,} | "
+        f"{min(b['steps'] for b in best):,}–{max(b['steps'] for b in best):,} | "
+        f"{max(b['seconds'] for b in best):.0f} s at most | "
+        f"{finals[0]:.3f} / {statistics.median(finals):.3f} / {finals[-1]:.3f} | "
+        f"{held[0]:.3f} / {statistics.median(held):.3f} / {held[-1]:.3f} | "
+        f"{max(b['peak_mb'] for b in best):.0f} MB |",
+        "",
+    ]
+    lines += [f"- {'met' if t['met'] else 'missed'}: {t['target']}" for t in result["targets"]]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
     main()
+
+
+def intro_summary(result: dict) -> str:
+    """The intro's two sentences on the comparison."""
+    c, f, best = result["course"], result["fast"], result["three_minute"]
+    finals = sorted(b["bpb"] for b in best)
+    return (f"Measured side by side on one machine ({result['machine']['cpu']}, {result['machine']['date'][:10]}), "
+            f"in bits per byte of the same validation text: the course's program ends at {c['bpb']:.3f} after "
+            f"{c['seconds']:.0f} s of training; the book's fast recipe reaches that in {f['seconds']:.1f} s, "
+            f"and its 3-minute recipe ends at {statistics.median(finals):.3f} (median of {len(best)} seeds).")
+
+
+def with_section(text: str, section: str) -> str:
+    """``text`` with the part between BEGIN and END replaced by ``section``."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END, text.index(BEGIN))
+    return text[:start] + "\n" + section + "\n" + text[end:]

@@ -1,7 +1,7 @@
 """Chapter 7's comparison at full length: each variant of the book model trained by the book's recipe.
 
-    python bench/variants.py               # 1,000 steps each, as the book model (about 15 minutes)
-    python bench/variants.py --steps 300   # the length Chapter 7 runs in the chapter itself
+    python -m bench.variants               # 1,000 steps each, as the book model (about 15 minutes)
+    python -m bench.variants --steps 300   # the length Chapter 7 runs in the chapter itself
 
 Every variant changes one setting of the book model (shared.book.VARIANTS) and keeps the rest,
 seeds included; "another seed" repeats the book model with other seeds, to show how much of a

@@ -32,7 +32,8 @@ import torch
 
 from shared import SEED, set_seed
 from shared.checkpoints import CheckpointError
-from shared.data import CompactVocab, atomic_write, encode, load_corpus, sha256_of, train_val_split
+from shared.data import CompactVocab, atomic_write, decode, encode, load_corpus, sha256_of, train_val_split
+from shared.evaluation import bits_per_byte
 from shared.model import GPT, GPTConfig
 from shared.training import History, TrainConfig, evaluate, train
 
@@ -44,6 +45,9 @@ __all__ = [
     "MIN_COUNT",
     "load_book_data",
     "load_book_tokens",
+    "SCORED_TEXTS",
+    "scored_text",
+    "book_bits_per_byte",
     "train_book_model",
     "VARIANTS",
     "train_variant",
@@ -100,6 +104,43 @@ def load_book_data() -> tuple[CompactVocab, torch.Tensor, torch.Tensor]:
     train_ids, val_ids = load_book_tokens()
     vocab = CompactVocab.from_tokens(train_ids, min_count=MIN_COUNT, unk=True)
     return vocab, vocab.to_compact(train_ids), vocab.to_compact(val_ids)
+
+
+#: The texts bits per byte is reported on (:func:`scored_text`): the whole validation
+#: split, and its second half, which no setting of any recipe was chosen on.
+SCORED_TEXTS = ("validation", "held-out")
+
+
+def _scored_start(part: str) -> int:
+    """Where a scored text starts, in GPT-2 tokens of the corpus."""
+    if part not in SCORED_TEXTS:
+        raise ValueError(f"part must be one of {SCORED_TEXTS}, got {part!r}")
+    train_ids, val_ids = load_book_tokens()
+    return len(train_ids) + (len(val_ids) // 2 if part == "held-out" else 0)
+
+
+@lru_cache(maxsize=2)
+def scored_text(part: str = "validation") -> tuple[str, str]:
+    """``(before, text)``: a text bits per byte is reported on, and the corpus before it.
+
+    ``"validation"`` is the validation split decoded (the last 10% of the corpus's GPT-2
+    tokens); ``"held-out"`` is its second half. ``before + text`` is the whole corpus, so
+    a model with another tokenizer can encode both and score ``text`` with its own context.
+    """
+    start = _scored_start(part)
+    ids = torch.cat(load_book_tokens())
+    before, text = decode(ids[:start]), decode(ids[start:])
+    if before + text != load_corpus():  # a split inside a character would make the texts differ
+        raise ValueError(f"the {part} text does not start on a character boundary")
+    return before, text
+
+
+def book_bits_per_byte(model: GPT, vocab: CompactVocab, part: str = "validation") -> float:
+    """Bits per byte of a book-vocabulary model on :func:`scored_text` ``(part)``: every token
+    once, each with up to ``context_length`` tokens of context, over all 50,257 GPT-2 ids."""
+    start, T = _scored_start(part), model.cfg.context_length
+    ids = vocab.to_compact(torch.cat(load_book_tokens())[start - T:])
+    return bits_per_byte(model, ids, len(scored_text(part)[1].encode("utf-8")), T, first=T, vocab=vocab)
 
 
 def train_book_model(

@@ -54,6 +54,7 @@ class History:
     ``train_seconds[i]`` is the training time so far, evaluation time excluded.
     ``step_loss`` holds the loss of every single batch. When ``full_eval_every`` is set,
     ``full_val_loss[i]`` is the full protocol (stride 1) after ``full_step[i]`` updates.
+    ``score[i]``: the ``score`` function given to :func:`~shared.training.train`, if any, at ``step[i]``.
     """
 
     step: list[int] = field(default_factory=list)
@@ -64,6 +65,7 @@ class History:
     step_loss: list[float] = field(default_factory=list)
     full_step: list[int] = field(default_factory=list)
     full_val_loss: list[float] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
 
     @property
     def best_val(self) -> float:

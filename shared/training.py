@@ -102,6 +102,8 @@ def train(
     resume: str | os.PathLike | None = None,
     checkpoint_path: str | os.PathLike | None = None,
     vocab: CompactVocab | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    score: Callable[[nn.Module], float] | None = None,
 ) -> History:
     """Train ``model`` for ``cfg.steps`` updates of AdamW on random batches of ``train_data``.
 
@@ -118,6 +120,10 @@ def train(
 
     ``vocab``: the model's vocabulary. When it has a shared ``<unk>`` output, the
     validation loss is scored over all of GPT-2's ids through it (see :func:`evaluate`).
+    ``clock``: what ``History.train_seconds`` is measured with (``time.process_time``
+    counts this process's CPU time, which another program on the machine does not inflate).
+    ``score``: one more measure, called with the evaluated model (the weight average with
+    ``cfg.ema_decay``) at each evaluation and appended to ``History.score`` (bits per byte, say).
 
     Two regularisers for small corpora, both off by default. ``cfg.label_smoothing``
     trains towards a target that keeps a little probability for every token, as in
@@ -139,19 +145,21 @@ def train(
     history, start = History(), 0
     if resume is not None:
         history, start = _resume(resume, model, optimizer, generator, cfg, device)
-    clock = history.train_seconds[-1] if history.train_seconds else 0.0
+    elapsed = history.train_seconds[-1] if history.train_seconds else 0.0
     since_eval: list[float] = []
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                desc="training", unit="step")
-    tick = time.perf_counter()
+    tick = clock()
     for step in bar:
         since_eval.append(_update(model, optimizer, average, train_data, generator, step, cfg, device))
         done = step + 1
         if done % cfg.eval_every and done != cfg.steps:
             continue
-        clock += time.perf_counter() - tick
-        _record(history, model if average is None else average.module, val_data, since_eval,
-                done, lr_at(step, cfg), clock, cfg, device, vocab)
+        elapsed += clock() - tick
+        evaluated = model if average is None else average.module
+        _record(history, evaluated, val_data, since_eval, done, lr_at(step, cfg), elapsed, cfg, device, vocab)
+        if score is not None:
+            history.score.append(score(evaluated))
         since_eval = []
         bar.set_postfix(train=f"{history.train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
         if checkpoint_path is not None:
@@ -159,7 +167,7 @@ def train(
                             history=history, train_config=cfg, rng=_rng_state(generator, device))
         if callback is not None and callback(history):
             break  # the callback asked to stop (early stopping)
-        tick = time.perf_counter()
+        tick = clock()
     bar.close()
     if average is not None:
         model.load_state_dict(average.module.state_dict())

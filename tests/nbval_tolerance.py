@@ -31,7 +31,8 @@ DEFAULT_RTOL = 0.01
 
 # A number not glued to a word before it ("gpt2" has no number; "d_model=64" has one).
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-TEXT_KEYS = ("text", "text/plain", "text/html", "text/markdown")
+TEXT_KEYS = ("text", "text/plain", "text/html", "text/markdown",
+             "application/papermill.record/text/plain")  # the last: a value glued into the prose
 
 
 @dataclass(frozen=True)
