@@ -76,11 +76,12 @@ lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was sav
 	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py
 	$(BIN)/python scripts/check_notebooks.py chapters/*.ipynb
 
-bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures; about 35 minutes)
+bench: $(STAMP) ## Run the benchmark scripts (CPU; prints figures; about 37 minutes)
 	$(BIN)/python bench/train_speed.py
 	$(BIN)/python bench/variants.py
 	$(BIN)/python bench/generation_speed.py --shape book
 	$(BIN)/python bench/generation_speed.py --shape gpt2
+	$(BIN)/python bench/compile_speed.py
 
 clean: ## Remove the build output and the virtual environment (keeps data/)
 	rm -rf _build $(VENV) .pytest_cache
