@@ -82,6 +82,7 @@ bench: $(STAMP) ## Run the benchmark scripts (CPU; prints and records figures; a
 	$(BIN)/python -m bench.variants
 	$(BIN)/python -m bench.generation_speed --shape book
 	$(BIN)/python -m bench.generation_speed --shape gpt2
+	$(BIN)/python -m bench.compile_speed
 
 clean: ## Remove the build output and the virtual environment (keeps data/)
 	rm -rf _build $(VENV) .pytest_cache

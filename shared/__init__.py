@@ -14,6 +14,8 @@ One module per concept, in the order the book builds them:
 * :mod:`shared.plotting`   the book's figure style and heatmaps
 * :mod:`shared.widgets`    slider figures that work in Jupyter and in the static book
 * :mod:`shared.explorer`   the next-token explorer: sampling settings as live sliders (Chapter 8)
+* :mod:`shared.scaling`    what training costs: FLOPs, memory, time per step (Chapter 10)
+* :mod:`shared.distributed` one model on several processes: DDP, FSDP, torchrun (Chapter 10)
 * :mod:`shared.checks`     ``check_...(your_function)``: exercises that test the reader's code
 """
 

@@ -28,6 +28,7 @@ Chapter    check                                your function
 7          :func:`check_cross_entropy`          ``cross_entropy(logits, targets)``
 8          :func:`check_top_k` / ``top_p``      ``top_k_filter(probs, k)`` and so on
 9          :func:`check_conv1d_to_linear`       ``conv1d_to_linear(weight, bias)``
+10         ``distributed.check_rank_indices``   ``rank_indices(n, rank, world_size)``
 =========  ===================================  =========================================
 
 Attention functions may return the output alone or a tuple ``(output, weights)``, as
