@@ -1,7 +1,7 @@
 """What torch.compile buys on this machine's CPU: one training step, eager and compiled (Chapter 10).
 
-    python bench/compile_speed.py                  # the book model's shape, B = 64 windows of T = 16
-    python bench/compile_speed.py --shape gpt2     # GPT-2 124M's shape, B = 1, T = 128 (slow)
+    python -m bench.compile_speed                  # the book model's shape, B = 64 windows of T = 16
+    python -m bench.compile_speed --shape gpt2     # GPT-2 124M's shape, B = 1, T = 128 (slow)
 
 ``torch.compile`` traces the model on its first call and generates fused kernels for it; that
 first call takes tens of seconds on a CPU (it runs a C++ compiler), which is why Chapter 10
