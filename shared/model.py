@@ -266,11 +266,9 @@ class GPT(nn.Module):
     def _check_input(self, idx, targets, cache) -> int:
         """Refuse what the forward pass cannot use, with a message that says why; return the
         position of the first new token (``cache.length``, or 0). A few comparisons and one
-        min/max over the ids: nothing next to the forward pass itself."""
+        min/max over the ids: nothing next to the forward pass itself. (Ids on another device
+        than the model are caught where the embedding fails, at no cost to a correct call.)"""
         check_token_ids(idx, "idx", self.cfg.vocab_size)
-        if idx.device != self.tok_emb.weight.device:
-            raise ValueError(f"idx is on {idx.device} but the model is on {self.tok_emb.weight.device}: "
-                             f"move the ids with idx.to({str(self.tok_emb.weight.device)!r})")
         if targets is not None:
             check_token_ids(targets, "targets", self.cfg.vocab_size)
             if targets.shape != idx.shape:
@@ -287,10 +285,10 @@ class GPT(nn.Module):
             )
         if cache is None:
             return 0
-        if cache.keys and len(cache.keys) != len(self.blocks):
+        if cache.keys and len(cache.keys) != self.cfg.n_layers:
             raise ValueError(f"this cache holds {len(cache.keys)} blocks' keys but the model has "
-                             f"{len(self.blocks)} blocks: it belongs to another model; start a new KVCache()")
-        if cache.length and cache.keys[0].shape[0] != idx.shape[0]:
+                             f"{self.cfg.n_layers} blocks: it belongs to another model; start a new KVCache()")
+        if start and cache.keys[0].shape[0] != idx.shape[0]:
             raise ValueError(f"this cache holds {cache.keys[0].shape[0]} sequences but idx has "
                              f"{idx.shape[0]} rows: continue each cached batch with one new row per sequence")
         return start
@@ -312,7 +310,14 @@ class GPT(nn.Module):
         if cache is not None and not cache.keys:
             cache.keys = [None] * len(self.blocks)
             cache.values = [None] * len(self.blocks)
-        x = self.drop(self.tok_emb(idx) + self.positions(start, T, idx.device))  # (B, T, C)
+        try:
+            tokens = self.tok_emb(idx)  # (B, T, C)
+        except RuntimeError:  # checked here, on failure only: the common case pays nothing
+            if idx.device != self.tok_emb.weight.device:
+                raise ValueError(f"idx is on {idx.device} but the model is on {self.tok_emb.weight.device}: "
+                                 f"move the ids with idx.to({str(self.tok_emb.weight.device)!r})") from None
+            raise
+        x = self.drop(tokens + self.positions(start, T, idx.device))  # (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
         logits = self.head(self.ln_f(x))  # (B, T, vocab_size)
