@@ -230,16 +230,24 @@ def save_book_model(path: str | os.PathLike, model: GPT, vocab: CompactVocab, hi
 
 def book_model_info(path: str | os.PathLike = BOOK_MODEL_FILE) -> dict:
     """The metadata stored with a book-model file: configuration, recipe, validation losses."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta, names = f.metadata() or {}, set(f.keys())
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"{path} is not a safetensors file ({err}): it is truncated, damaged or "
+                              "another kind of file. The book model is a .safetensors file from save_book_model"
+                              ) from None
     try:
         info = json.loads(meta[_META_KEY])
     except (KeyError, ValueError):
         info = {}
-    if info.get("format") != _FORMAT:
-        raise CheckpointError(f"{path} is not a book-model file written by shared.book.save_book_model")
+    if not isinstance(info, dict) or info.get("format") != _FORMAT:
+        other = " (it holds GPT-2's tensors: load it with shared.pretrained.load_pretrained_gpt2)" if any(
+            n.endswith("wte.weight") for n in names) else ""
+        raise CheckpointError(f"{path} is a safetensors file but not a book-model file written by "
+                              f"shared.book.save_book_model{other}")
     return info
 
 
@@ -253,18 +261,25 @@ def load_book_model(path: str | os.PathLike | None = None,
     """
     from safetensors import safe_open
 
+    if not isinstance(path, (str, os.PathLike, type(None))) or not isinstance(sha256, (str, type(None))):
+        raise TypeError(f"path must be a file name (or None) and sha256 a hex string (or None), got "
+                        f"{type(path).__name__} and {type(sha256).__name__}")
     path = Path(path) if path is not None else BOOK_MODEL_FILE
     regenerate = "Restore it with `git checkout -- shared/weights`, or make it again with `make book-model`."
     if not path.is_file():
         raise FileNotFoundError(f"the book model's weights are missing: {path}. {regenerate}")
+    info = book_model_info(path)  # first: a file of another kind is named as such, checksum or not
     if sha256 is not None and (found := sha256_of(path)) != sha256:
         raise CheckpointError(f"{path} has SHA-256 {found}, but the book expects {sha256}: the file "
                               f"is damaged or comes from another run. {regenerate}")
-    info = book_model_info(path)
-    cfg = GPTConfig(**info["config"])
-    with safe_open(str(path), framework="pt") as f:
-        tensors = {name: f.get_tensor(name) for name in f.keys()}
-    vocab = CompactVocab(tuple(tensors.pop(_VOCAB_KEY).tolist()), unk=bool(info.get("unk", False)))
+    try:
+        cfg = GPTConfig(**info["config"])
+        with safe_open(str(path), framework="pt") as f:
+            tensors = {name: f.get_tensor(name) for name in f.keys()}
+        vocab = CompactVocab(tuple(tensors.pop(_VOCAB_KEY).tolist()), unk=bool(info.get("unk", False)))
+    except Exception as err:  # noqa: BLE001 - every way a damaged file can fail to make a model
+        raise CheckpointError(f"{path} does not describe a book model ({type(err).__name__}: {err}). "
+                              f"{regenerate}") from None
     if len(vocab) != cfg.vocab_size:
         raise CheckpointError(f"{path}: {len(vocab)} vocabulary ids for vocab_size={cfg.vocab_size}")
     model = GPT(cfg)

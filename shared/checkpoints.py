@@ -12,6 +12,7 @@ save a run after each evaluation and to resume it exactly.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import torch
 from shared.data import CompactVocab, atomic_write
 from shared.model import GPT, GPTConfig
 from shared.runs import History, TrainConfig
+from shared.validate import check_type
 
 __all__ = ["CheckpointError", "CHECKPOINT_FORMAT", "save_checkpoint", "load_checkpoint", "config_differences"]
 
@@ -28,7 +30,34 @@ class CheckpointError(RuntimeError):
     """A checkpoint cannot be used: unreadable, or saved from another configuration."""
 
 
-CHECKPOINT_FORMAT = "tfs-checkpoint-1"
+CHECKPOINT_FORMAT = "tfs-checkpoint-2"  # 2 adds "sha256", a digest of the rest (files of format 1 still load)
+
+
+def _digest(state: dict) -> str:
+    """SHA-256 of a checkpoint's contents: every key, number, string and tensor byte, in a fixed
+    order. ``torch.load`` checks the file's structure but not its numbers, so a bit flipped in
+    a weight would otherwise load silently."""
+    h = hashlib.sha256()
+
+    def feed(x) -> None:
+        if isinstance(x, torch.Tensor):
+            t = x.detach().cpu().contiguous().reshape(-1)
+            h.update(f"tensor {t.dtype} {tuple(x.shape)}:".encode())
+            h.update(t.view(torch.uint8).numpy().tobytes())
+        elif isinstance(x, dict):
+            h.update(f"dict {len(x)}:".encode())
+            for key in sorted(x, key=repr):
+                h.update(repr(key).encode())
+                feed(x[key])
+        elif isinstance(x, (list, tuple)):
+            h.update(f"{type(x).__name__} {len(x)}:".encode())
+            for item in x:
+                feed(item)
+        else:
+            h.update(f"{type(x).__name__} {x!r};".encode())
+
+    feed(state)
+    return h.hexdigest()
 
 
 def save_checkpoint(
@@ -61,6 +90,7 @@ def save_checkpoint(
         "train_config": train_config.to_dict() if train_config is not None else None,
         "rng": rng,
     }
+    state["sha256"] = _digest(state)
     atomic_write(path, lambda f: torch.save(state, f))
     return path
 
@@ -93,18 +123,27 @@ def load_checkpoint(
     ``history``, ...); the optimizer state is
     loaded into ``optimizer`` if one is given.
     """
+    check_type(path, "path", (str, os.PathLike), fix="the checkpoint file's name")
+    check_type(model, "model", (GPT, type(None)), fix="or None to build the model from the file")
+    check_type(expected_config, "expected_config", (GPTConfig, type(None)))
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: check the name, or save one with save_checkpoint")
+    damaged = f"Delete {path} and save or train again."
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise
     except Exception as err:  # noqa: BLE001 - every way a file can be unreadable
         raise CheckpointError(
             f"{path} is not a readable checkpoint (truncated or corrupt?): {err}. "
             "Delete it and save or train again."
         ) from err
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in (CHECKPOINT_FORMAT, "tfs-checkpoint-1"):
         raise CheckpointError(f"{path} is not a checkpoint written by shared.training.save_checkpoint")
+    if state["format"] == CHECKPOINT_FORMAT and state.pop("sha256", None) != _digest(state):
+        raise CheckpointError(f"{path} is damaged: its contents do not match the checksum saved in it "
+                              f"(a changed bit on disk or in a copy). {damaged}")
+    if not isinstance(state.get("config"), dict) or not isinstance(state.get("model"), dict):
+        raise CheckpointError(f"{path} holds no model configuration or weights. {damaged}")
     if expected_config is None and model is not None:
         expected_config = model.cfg
     if expected_config is not None:
@@ -113,11 +152,14 @@ def load_checkpoint(
             raise CheckpointError(
                 f"{path} was saved from a different model configuration: " + "; ".join(diff)
             )
-    if state.get("vocab") is not None:
-        state["vocab"] = CompactVocab(tuple(state["vocab"]), unk=bool(state.get("vocab_unk", False)))
-    if model is None:
-        model = GPT(GPTConfig(**state["config"]))
-    model.load_state_dict(state["model"])
+    try:
+        if state.get("vocab") is not None:
+            state["vocab"] = CompactVocab(tuple(state["vocab"]), unk=bool(state.get("vocab_unk", False)))
+        if model is None:
+            model = GPT(GPTConfig(**state["config"]))
+        model.load_state_dict(state["model"])
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{path} does not hold a model this book can build: {err}. {damaged}") from err
     if optimizer is not None:
         if state.get("optimizer") is None:
             raise CheckpointError(f"{path} holds no optimizer state to resume from")

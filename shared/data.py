@@ -32,6 +32,8 @@ from typing import BinaryIO
 
 import torch
 
+from .validate import as_token_ids, check_bool, check_device, check_generator, check_int, check_number
+
 __all__ = [
     "CORPUS_URL",
     "CORPUS_SHA256",
@@ -259,10 +261,13 @@ def train_val_split(tokens, val_fraction: float = 0.1) -> tuple[torch.Tensor, to
     """Split a token sequence in two: the first ``1 - val_fraction`` for training,
     the rest for validation. No shuffling: the validation text is text the model
     has never seen, not scattered sentences from the middle of the training text."""
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-    data = torch.as_tensor(tokens, dtype=torch.long)
+    check_number(val_fraction, "val_fraction", 0.0, 1.0, low_open=True, high_open=True,
+                 fix="the share of the tokens kept for validation, such as 0.1")
+    data = as_token_ids(tokens, "tokens")
     n_train = int(len(data) * (1.0 - val_fraction))
+    if n_train == 0 or n_train == len(data):
+        raise ValueError(f"splitting {len(data)} tokens with val_fraction={val_fraction} leaves "
+                         f"{'no training' if n_train == 0 else 'no validation'} tokens: give more text")
     return data[:n_train], data[n_train:]
 
 
@@ -280,9 +285,14 @@ def get_batch(
     ``y[b, t]`` is the token that follows ``x[b, :t + 1]``. Pass a seeded
     ``torch.Generator`` for batches that are the same on every run.
     """
+    data = as_token_ids(data, "data")
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(context_length, "context_length", minimum=1)
+    check_generator(generator)
+    device = check_device(device)
     if len(data) <= context_length:
         raise ValueError(
-            f"need more than context_length={context_length} tokens, got {len(data)}"
+            f"data must hold more than context_length={context_length} tokens, got {len(data)}"
         )
     starts = torch.randint(len(data) - context_length, (batch_size,), generator=generator)
     offsets = torch.arange(context_length)
@@ -311,11 +321,28 @@ class CompactVocab:
 
     GPT2_VOCAB_SIZE = 50_257
 
+    def __post_init__(self) -> None:
+        if isinstance(self.ids, torch.Tensor) or not isinstance(self.ids, (tuple, list, range)):
+            raise TypeError(f"ids must be a tuple of GPT-2 token ids, got {type(self.ids).__name__}; "
+                            "for a tensor t pass tuple(t.tolist()), or build one with CompactVocab.from_tokens")
+        ids = tuple(self.ids)
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise TypeError("ids must hold integer GPT-2 token ids, got "
+                            + ", ".join(sorted({type(i).__name__ for i in ids})))
+        if ids and (min(ids) < 0 or max(ids) >= self.GPT2_VOCAB_SIZE):
+            raise ValueError(f"ids must be GPT-2 ids in 0..{self.GPT2_VOCAB_SIZE - 1}, got {min(ids)}..{max(ids)}")
+        if len(set(ids)) != len(ids):
+            raise ValueError("ids holds the same GPT-2 id twice: each id gets one compact id")
+        check_bool(self.unk, "unk")
+        object.__setattr__(self, "ids", ids)  # a list becomes a tuple: the vocabulary is frozen
+
     @classmethod
     def from_tokens(cls, tokens, min_count: int = 1, unk: bool = False) -> CompactVocab:
         """The ids that occur at least ``min_count`` times in ``tokens`` (GPT-2 ids),
         plus the shared ``<unk>`` id if ``unk``."""
-        t = torch.as_tensor(tokens, dtype=torch.long)
+        t = as_token_ids(tokens, "tokens", cls.GPT2_VOCAB_SIZE)
+        check_int(min_count, "min_count", minimum=1)
+        check_bool(unk, "unk")
         if min_count > 1 and not unk:
             raise ValueError("min_count > 1 leaves some tokens of the text without an id: pass unk=True")
         counts = torch.bincount(t, minlength=1) if t.numel() else torch.zeros(1, dtype=torch.long)
@@ -343,7 +370,7 @@ class CompactVocab:
     def to_compact(self, tokens) -> torch.Tensor:
         """GPT-2 ids -> compact ids. An id not in the vocabulary becomes :attr:`unk_id`,
         or raises ``KeyError`` for a vocabulary without ``<unk>``."""
-        t = torch.as_tensor(tokens, dtype=torch.long)
+        t = as_token_ids(tokens, "tokens", flat=False)
         if t.numel() and (t.min() < 0 or t.max() >= self.GPT2_VOCAB_SIZE):
             # (a negative id would silently index from the end of the table)
             raise KeyError(f"GPT-2 ids are in 0..{self.GPT2_VOCAB_SIZE - 1}, got {int(t.min())}..{int(t.max())}")
@@ -359,7 +386,7 @@ class CompactVocab:
     def to_gpt2(self, compact) -> torch.Tensor:
         """Compact ids -> GPT-2 ids. Raises ``IndexError`` for an id outside the ids'
         range, and ``ValueError`` for :attr:`unk_id` (it stands for many GPT-2 ids)."""
-        t = torch.as_tensor(compact, dtype=torch.long)
+        t = as_token_ids(compact, "compact", flat=False)
         if self.unk and t.numel() and (t == self.unk_id).any():
             raise ValueError(f"compact id {self.unk_id} is <unk>, which stands for {self.n_unk_ids:,} GPT-2 ids, "
                              "not one: generate with suppress=(vocab.unk_id,), or show it with token_strings()")
@@ -382,6 +409,13 @@ class CompactVocab:
         ``log p(<unk>) - log(n_unk_ids)``: the ``<unk>`` probability split evenly over the
         GPT-2 ids it stands for. These probabilities sum to 1 over all 50,257 ids.
         """
+        shape = tuple(getattr(log_probs, "shape", ()))
+        if not isinstance(log_probs, torch.Tensor) or not log_probs.is_floating_point() or shape[-1:] != (len(self),):
+            raise ValueError(f"log_probs must be a float tensor of shape (..., {len(self)}), one log-probability "
+                             f"per compact id, got {type(log_probs).__name__} of shape {shape}")
+        targets = as_token_ids(targets, "targets", len(self), flat=False)
+        if targets.shape != shape[:-1]:
+            raise ValueError(f"targets must have shape {shape[:-1]}, got {tuple(targets.shape)}")
         picked = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         if self.unk:
             picked = picked - (targets == self.unk_id).to(picked.dtype) * math.log(self.n_unk_ids)

@@ -34,8 +34,24 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from shared.data import CompactVocab
+from shared.validate import as_token_ids, check_device, check_int, check_type
 
 __all__ = ["evaluate", "token_log_probs", "bits_per_byte"]
+
+
+def _check_scorer(model: nn.Module, context_length: int, vocab: CompactVocab | None) -> int | None:
+    """Check the arguments every scoring function shares; return the model's vocab_size if it has a cfg."""
+    check_type(model, "model", nn.Module, fix="pass the model itself, e.g. a shared.model.GPT")
+    check_type(vocab, "vocab", (CompactVocab, type(None)), fix="pass the model's CompactVocab, or None")
+    cfg = getattr(model, "cfg", None)
+    check_int(context_length, "context_length", 1, getattr(cfg, "context_length", None),
+              fix="a positive number of tokens, at most the model's window")
+    if cfg is None:
+        return None
+    if vocab is not None and len(vocab) != cfg.vocab_size:
+        raise ValueError(f"vocab has {len(vocab)} ids but the model has vocab_size={cfg.vocab_size}: "
+                         "pass the vocabulary the model was trained with")
+    return cfg.vocab_size
 
 
 def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -70,12 +86,16 @@ def evaluate(
     model's outputs. ``count``: a boolean tensor as long as ``data``; only the targets
     at positions where it is True are counted (for instance, the targets seen in training).
     """
+    data = as_token_ids(data, "data", _check_scorer(model, context_length, vocab))
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(stride, "stride", minimum=1, fix="1 for every window, context_length for non-overlapping ones")
     if len(data) <= context_length:
-        raise ValueError(f"need more than context_length={context_length} tokens, got {len(data)}")
+        raise ValueError(f"data must hold more than context_length={context_length} tokens, got {len(data)}")
+    if count is not None and (not isinstance(count, torch.Tensor) or count.dtype != torch.bool):
+        raise TypeError(f"count must be None or a boolean tensor (True: count this target), got {count!r:.60}")
     if count is not None and count.shape != data.shape:
         raise ValueError(f"count must have the shape of data, {tuple(data.shape)}, got {tuple(count.shape)}")
-    if device is None:
-        device = next(model.parameters()).device
+    device = next(model.parameters()).device if device is None else check_device(device)
     was_training = model.training
     model.eval()
     starts = torch.arange(0, len(data) - context_length, stride)
@@ -129,15 +149,20 @@ def token_log_probs(
     ``last_logits``: a faster way to get the last position's ``(B, V)`` logits of ``(B, T)``
     ids, for a model with a large output layer (default: ``model(x)``'s last position).
     """
-    ids = torch.as_tensor(ids)
-    if ids.dim() != 1 or ids.dtype not in (torch.int32, torch.int64):
-        raise TypeError(f"ids must be a 1-D tensor of integer token ids, got shape {tuple(ids.shape)} "
-                        f"and dtype {ids.dtype}")
+    ids = torch.as_tensor(ids) if isinstance(ids, (list, tuple)) else ids
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 1 or ids.dtype not in (torch.int32, torch.int64):
+        raise TypeError("ids must be a 1-D tensor of integer token ids, got "
+                        + (f"shape {tuple(ids.shape)} and dtype {ids.dtype}" if isinstance(ids, torch.Tensor)
+                           else type(ids).__name__))
+    vocab_size = _check_scorer(model, context_length, vocab)
+    as_token_ids(ids, "ids", vocab_size)
+    if len(ids) < 2:
+        raise ValueError(f"ids must hold at least 2 tokens (one to predict from, one to score), got {len(ids)}")
+    check_int(first, "first", fix="the index of the first token to score")
     if not 1 <= first < len(ids):
         raise ValueError(f"first must be in 1..len(ids)-1 = {len(ids) - 1} (the tokens scored are "
                          f"ids[first:]), got {first}")
-    if context_length < 1:
-        raise ValueError(f"context_length must be a positive number of tokens, got {context_length}")
+    check_int(batch_size, "batch_size", minimum=1)
     device = next(model.parameters()).device
     ids = ids.long().to(device)
     T = min(context_length, len(ids) - 1)
@@ -174,6 +199,7 @@ def bits_per_byte(
     divided by ``n_bytes``. Put the tokens that precede the text in ``ids[:first]`` to give
     its first tokens their context; they are not scored.
     """
+    check_int(n_bytes, "n_bytes", fix="the length of the scored text in UTF-8 bytes: len(text.encode())")
     if n_bytes < 1:
         raise ValueError(f"n_bytes must be the positive UTF-8 length of the scored text, got {n_bytes}")
     log_probs = token_log_probs(model, ids, context_length, first=first, vocab=vocab, batch_size=batch_size,

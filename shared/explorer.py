@@ -18,7 +18,7 @@ import torch
 
 from .generation import next_token_probs
 from .plotting import token_labels
-from .widgets import HTML_VERSION, _bundle, _check_alt, _content_id, _script_json
+from .widgets import HTML_VERSION, _bundle, _check_alt, _check_caption, _content_id, _script_json
 
 __all__ = ["NextTokenExplorer"]
 
@@ -39,7 +39,15 @@ class NextTokenExplorer:
 
     def __init__(self, tokens: Sequence[str], logits: torch.Tensor, *, alt: str,
                  max_bars: int = 12, caption: str | None = None) -> None:
-        logits = torch.as_tensor(logits).detach().float().cpu()
+        try:
+            logits = torch.as_tensor(logits).detach().float().cpu()
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"logits must be a tensor or list of numbers, got {type(logits).__name__}: {err}"
+                            ) from None
+        if isinstance(max_bars, bool) or not isinstance(max_bars, int) or max_bars < 1:
+            raise ValueError(f"max_bars must be an integer >= 1 (how many tokens to draw), got {max_bars!r}")
+        if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+            raise TypeError(f"tokens must be a list of token strings, one per logit, got {type(tokens).__name__}")
         if logits.dim() != 1:
             raise ValueError(f"logits must be 1-D (one score per token), got shape {tuple(logits.shape)}")
         tokens = list(tokens)
@@ -55,7 +63,7 @@ class NextTokenExplorer:
         # the same across machines, and the change to the probabilities is negligible.
         self.logits = torch.round(logits, decimals=4)
         self.alt = _check_alt(alt)
-        self.caption = caption
+        self.caption = _check_caption(caption)
         self.max_top_k = min(len(tokens), 20)
         order = torch.sort(logits, descending=True, stable=True).indices
         self.shown = order[:max_bars].tolist()  # indices of the tokens drawn as bars

@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 
 from .model import KVCache
+from .validate import check_bool, check_generator, check_logits, check_token_ids, check_type
 
 __all__ = [
     "check_sampling_args",
@@ -88,6 +89,7 @@ def next_token_probs(
     ``logits`` (the last dimension is the vocabulary), rows sum to 1.
     """
     check_sampling_args(temperature, top_k, top_p)
+    check_logits(logits)
     return _filtered_probs(logits, temperature, top_k, top_p)
 
 
@@ -124,8 +126,10 @@ def sample_next(
     ``greedy=True`` takes the most likely token (the sampling settings are ignored);
     otherwise one token is drawn from :func:`next_token_probs` with ``generator``.
     """
-    if not greedy:
+    if not check_bool(greedy, "greedy"):
         check_sampling_args(temperature, top_k, top_p)
+    check_logits(logits, dims=2)
+    check_generator(generator)
     return _pick(logits, temperature, top_k, top_p, generator, greedy)
 
 
@@ -162,15 +166,19 @@ def generate(
     ``suppress``: token ids never to generate (their logits are set to -inf), such as
     the book model's shared ``<unk>`` output, which stands for many tokens at once.
     """
-    if not greedy:
+    if not check_bool(greedy, "greedy"):
         check_sampling_args(temperature, top_k, top_p)
-    if idx.dim() != 2:
-        raise ValueError(f"idx must have shape (B, T), got {tuple(idx.shape)}")
-    if idx.shape[1] == 0:
-        raise ValueError("the prompt is empty: give at least one token to start from")
+    _check_model(model)
+    if isinstance(idx, torch.Tensor) and idx.dim() == 2 and idx.shape[1] == 0:
+        raise ValueError("the prompt idx is empty: give at least one token to start from")
+    check_token_ids(idx, "idx", model.cfg.vocab_size)  # any length: the loop crops it to the window
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+    check_bool(use_cache, "use_cache")
+    check_generator(generator)
     L = model.cfg.context_length
+    if isinstance(suppress, (int, str)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in suppress):
+        raise TypeError(f"suppress must be a tuple of integer token ids, got {suppress!r}; for one id write (id,)")
     suppress = torch.as_tensor(list(suppress), dtype=torch.long)
     if suppress.numel() and (suppress.min() < 0 or suppress.max() >= model.cfg.vocab_size):
         raise ValueError(f"suppress holds ids outside 0..{model.cfg.vocab_size - 1}: {suppress.tolist()}")
@@ -208,6 +216,12 @@ def generate(
     return out
 
 
+def _check_model(model) -> None:
+    """A model :func:`generate` can drive: an ``nn.Module`` with a ``cfg`` (a :class:`~shared.model.GPT`)."""
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "cfg"):
+        raise TypeError(f"model must be a shared.model.GPT (an nn.Module with a .cfg), got {type(model).__name__}")
+
+
 def encode_prompt(prompt: str, vocab=None) -> torch.Tensor:
     """A text prompt -> model token ids ``(1, T)``: GPT-2 ids, then compact ids if
     ``vocab`` (a :class:`~shared.data.CompactVocab`) is given."""
@@ -241,11 +255,18 @@ def generate_text(model, prompt: str, *, vocab=None, max_new_tokens: int = 40, *
     ``top_k``, ``top_p``, ``greedy``, ``generator`` and ``use_cache``, with the
     same defaults and the same checks.
     """
-    from .data import decode
+    from .data import CompactVocab, decode
 
     if not settings.get("greedy", False):  # check before tokenizing, so the error names the real problem
         check_sampling_args(**{k: v for k, v in settings.items() if k in ("temperature", "top_k", "top_p")})
+    _check_model(model)
+    check_type(vocab, "vocab", (CompactVocab, type(None)), fix="pass the model's CompactVocab, or None for GPT-2 ids")
     idx = encode_prompt(prompt, vocab)
+    n_ids = len(vocab) if vocab is not None else CompactVocab.GPT2_VOCAB_SIZE
+    if n_ids != model.cfg.vocab_size:
+        raise ValueError(f"the model has vocab_size={model.cfg.vocab_size} but "
+                         + (f"vocab has {n_ids} ids: pass the vocabulary the model was trained with"
+                            if vocab is not None else "GPT-2 has 50257 ids: pass the model's CompactVocab as vocab="))
     device = next(model.parameters()).device
     if vocab is not None and vocab.unk_id is not None:
         settings = {**settings, "suppress": (*settings.get("suppress", ()), vocab.unk_id)}

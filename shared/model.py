@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .validate import check_bool, check_choice, check_int, check_number, check_token_ids, check_type
+
 __all__ = [
     "GPTConfig",
     "sinusoidal_positions",
@@ -58,16 +60,23 @@ class GPTConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context_length", "d_model", "n_heads", "n_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+            check_int(getattr(self, name), name, minimum=1)
+        if self.d_ff is not None:
+            check_int(self.d_ff, "d_ff", minimum=1, fix="or None for 4 * d_model")
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}"
             )
-        if self.pos_embedding not in ("sinusoidal", "learned"):
-            raise ValueError(f"pos_embedding must be 'sinusoidal' or 'learned', got {self.pos_embedding!r}")
-        if self.activation not in ("relu", "gelu"):
-            raise ValueError(f"activation must be 'relu' or 'gelu', got {self.activation!r}")
+        check_number(self.dropout, "dropout", 0.0, 1.0, high_open=True,
+                     fix="it is the probability of zeroing an activation (0.1 is usual, 0 for none)")
+        check_choice(self.pos_embedding, "pos_embedding", ("sinusoidal", "learned"))
+        check_choice(self.activation, "activation", ("relu", "gelu"))
+        for name in ("bias", "tie_weights", "causal"):
+            check_bool(getattr(self, name), name)
+        check_number(self.ln_eps, "ln_eps", 0.0, low_open=True)
+        if self.pos_embedding == "sinusoidal" and self.d_model % 2:
+            raise ValueError(f"d_model must be even for sinusoidal positions, got {self.d_model}; "
+                             "use an even d_model or pos_embedding='learned'")
 
     @property
     def d_head(self) -> int:
@@ -215,7 +224,7 @@ class GPT(nn.Module):
 
     def __init__(self, cfg: GPTConfig):
         super().__init__()
-        self.cfg = cfg
+        self.cfg = check_type(cfg, "cfg", GPTConfig, fix="build one with GPTConfig(...), e.g. GPTConfig(**settings)")
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
         if cfg.pos_embedding == "learned":
             self.pos_emb = nn.Embedding(cfg.context_length, cfg.d_model)
@@ -254,6 +263,36 @@ class GPT(nn.Module):
             return self.pos_emb(torch.arange(start, start + T, device=device))
         return self.pos_table[start:start + T]
 
+    def _check_input(self, idx, targets, cache) -> int:
+        """Refuse what the forward pass cannot use, with a message that says why; return the
+        position of the first new token (``cache.length``, or 0). A few comparisons and one
+        min/max over the ids: nothing next to the forward pass itself. (Ids on another device
+        than the model are caught where the embedding fails, at no cost to a correct call.)"""
+        check_token_ids(idx, "idx", self.cfg.vocab_size)
+        if targets is not None:
+            check_token_ids(targets, "targets", self.cfg.vocab_size)
+            if targets.shape != idx.shape:
+                raise ValueError(f"targets must have the shape of idx, {tuple(idx.shape)}, got "
+                                 f"{tuple(targets.shape)}: targets[b, t] is the token that follows idx[b, :t + 1]")
+        if cache is not None and not isinstance(cache, KVCache):
+            raise TypeError(f"cache must be None or a shared.model.KVCache, got {type(cache).__name__}")
+        start = 0 if cache is None else cache.length
+        if start + idx.shape[1] > self.cfg.context_length:
+            raise ValueError(
+                f"idx: a sequence of {start + idx.shape[1]} tokens is longer than context_length="
+                f"{self.cfg.context_length}; crop the input to its last "
+                f"{self.cfg.context_length} tokens (shared.generation does this for you)"
+            )
+        if cache is None:
+            return 0
+        if cache.keys and len(cache.keys) != self.cfg.n_layers:
+            raise ValueError(f"this cache holds {len(cache.keys)} blocks' keys but the model has "
+                             f"{self.cfg.n_layers} blocks: it belongs to another model; start a new KVCache()")
+        if start and cache.keys[0].shape[0] != idx.shape[0]:
+            raise ValueError(f"this cache holds {cache.keys[0].shape[0]} sequences but idx has "
+                             f"{idx.shape[0]} rows: continue each cached batch with one new row per sequence")
+        return start
+
     def forward(
         self,
         idx: torch.Tensor,
@@ -266,18 +305,19 @@ class GPT(nn.Module):
         With a ``cache``, ``idx`` holds only the new tokens: they are placed after
         the ``cache.length`` tokens already seen, and the cache is extended.
         """
+        start = self._check_input(idx, targets, cache)
         B, T = idx.shape
-        start = cache.length if cache is not None else 0
-        if start + T > self.cfg.context_length:
-            raise ValueError(
-                f"sequence of {start + T} tokens is longer than context_length="
-                f"{self.cfg.context_length}; crop the input to its last "
-                f"{self.cfg.context_length} tokens (shared.generation does this for you)"
-            )
         if cache is not None and not cache.keys:
             cache.keys = [None] * len(self.blocks)
             cache.values = [None] * len(self.blocks)
-        x = self.drop(self.tok_emb(idx) + self.positions(start, T, idx.device))  # (B, T, C)
+        try:
+            tokens = self.tok_emb(idx)  # (B, T, C)
+        except RuntimeError:  # checked here, on failure only: the common case pays nothing
+            if idx.device != self.tok_emb.weight.device:
+                raise ValueError(f"idx is on {idx.device} but the model is on {self.tok_emb.weight.device}: "
+                                 f"move the ids with idx.to({str(self.tok_emb.weight.device)!r})") from None
+            raise
+        x = self.drop(tokens + self.positions(start, T, idx.device))  # (B, T, C)
         for i, block in enumerate(self.blocks):
             x = block(x, cache, i)
         logits = self.head(self.ln_f(x))  # (B, T, vocab_size)
@@ -298,6 +338,7 @@ def all_attention_weights(model: GPT, idx: torch.Tensor) -> torch.Tensor:
     inline for the untrained model and Chapter 8 uses it on the trained one. The model
     must be in eval mode (dropout would change the maps).
     """
+    model._check_input(idx, None, None)
     if model.training:
         raise ValueError("call model.eval() first: dropout would change the attention weights")
     h = model.tok_emb(idx) + model.positions(0, idx.shape[1], idx.device)  # (B, T, C)

@@ -238,7 +238,10 @@ def config_from_checkpoint(path: str | os.PathLike, **overrides) -> GPTConfig:
     shapes = {_strip(k): v["shape"] for k, v in read_safetensors_header(path).items()}
     for needed in ("wte.weight", "wpe.weight", "h.0.mlp.c_fc.weight"):
         if needed not in shapes:
-            raise GPT2WeightsError(f"{path} is not a GPT-2 checkpoint: it has no tensor {needed!r}")
+            book = " (a book-model file: load it with shared.book.load_book_model)" if "vocab.ids" in shapes else ""
+            raise GPT2WeightsError(f"{path} is not a GPT-2 checkpoint: it has no tensor {needed!r}{book}")
+        if len(shapes[needed]) != 2:
+            raise GPT2WeightsError(f"{path}: {needed} must be a matrix, got shape {tuple(shapes[needed])}")
     vocab_size, d_model = shapes["wte.weight"]
     layers = {int(m.group(1)) for k in shapes if (m := re.match(r"^h\.(\d+)\.", k))}
     settings = dict(
@@ -248,7 +251,10 @@ def config_from_checkpoint(path: str | os.PathLike, **overrides) -> GPTConfig:
     )
     config_json = path.with_name("config.json")
     if config_json.exists():
-        hf = json.loads(config_json.read_text(encoding="utf-8"))
+        try:
+            hf = json.loads(config_json.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise GPT2WeightsError(f"{config_json} is not valid JSON ({err}): fix or delete it") from None
         act = hf.get("activation_function", "gelu_new")
         if act not in ("gelu_new", "gelu_pytorch_tanh"):
             raise GPT2WeightsError(
@@ -273,6 +279,9 @@ def load_gpt2_weights(model: GPT, path: str | os.PathLike) -> GPT:
     its parameters are replaced by new ones, on the CPU, that hold the checkpoint's
     numbers (so build an optimizer only afterwards, and move the model after).
     """
+    if not isinstance(model, GPT):
+        raise GPT2WeightsError(f"model must be a shared.model.GPT, got {type(model).__name__}; "
+                               "build one with GPT(config_from_checkpoint(path))")
     cfg = model.cfg
     wrong = [f"{k}={getattr(cfg, k)!r} (GPT-2 has {v!r})" for k, v in
              (("pos_embedding", "learned"), ("activation", "gelu"), ("bias", True),
@@ -330,6 +339,8 @@ def load_pretrained_gpt2(path: str | os.PathLike | None = None, *, device="cpu")
     :func:`download_gpt2_weights`); give a ``model.safetensors`` of another GPT-2
     (e.g. the stand-in of :func:`make_standin_gpt2`) to load that instead.
     """
+    if not isinstance(path, (str, os.PathLike, type(None))):
+        raise TypeError(f"path must be a file name or None (OpenAI's weights), got {type(path).__name__}")
     path = download_gpt2_weights() if path is None else Path(path)
     cfg = config_from_checkpoint(path)
     with torch.device("meta"):  # no time or memory spent on a random initialisation
@@ -344,7 +355,8 @@ def crop_context(model: GPT, context_length: int) -> GPT:
     so the model computes exactly what it did for sequences that short. Fine-tuning
     on a laptop uses this: GPT-2's 1024 positions cost far more than a short window.
     """
-    if not 0 < context_length <= model.cfg.context_length:
+    if isinstance(context_length, bool) or not isinstance(context_length, int) \
+            or not 0 < context_length <= model.cfg.context_length:
         raise ValueError(f"context_length must be in 1..{model.cfg.context_length}, got {context_length}")
     if model.cfg.pos_embedding != "learned":
         raise ValueError("crop_context needs learned positions (GPT-2's)")

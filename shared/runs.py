@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from shared import SEED
+from shared.validate import check_bool, check_int, check_number, check_type
 
 __all__ = ["TrainConfig", "History"]
 
@@ -37,6 +38,29 @@ class TrainConfig:
     label_smoothing: float = 0.0  # train towards (1 - this) on the target, the rest spread evenly
     ema_decay: float | None = None  # keep and evaluate an exponential moving average of the weights
     device: str | None = None  # None: get_device()
+
+    def __post_init__(self) -> None:
+        for name, minimum in (("steps", 1), ("batch_size", 1), ("warmup_steps", 0), ("eval_every", 1),
+                              ("eval_stride", 1), ("eval_batch_size", 1)):
+            check_int(getattr(self, name), name, minimum=minimum)
+        check_int(self.seed, "seed")
+        check_number(self.lr, "lr", 0.0, low_open=True)
+        for name in ("min_lr", "weight_decay"):
+            check_number(getattr(self, name), name, 0.0)
+        check_bool(self.decay_embeddings, "decay_embeddings")
+        if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2:
+            raise ValueError(f"betas must be a pair of numbers such as (0.9, 0.95), got {self.betas!r}")
+        for beta in self.betas:
+            check_number(beta, "betas", 0.0, 1.0, high_open=True)
+        object.__setattr__(self, "betas", tuple(self.betas))
+        if self.grad_clip is not None:
+            check_number(self.grad_clip, "grad_clip", 0.0, low_open=True, fix="or None for no clipping")
+        if self.full_eval_every is not None:
+            check_int(self.full_eval_every, "full_eval_every", minimum=1, fix="or None")
+        check_number(self.label_smoothing, "label_smoothing", 0.0, 1.0, high_open=True)
+        if self.ema_decay is not None:
+            check_number(self.ema_decay, "ema_decay", 0.0, 1.0, fix="or None for no average")
+        check_type(self.device, "device", (str, type(None)), fix="such as 'cpu' or 'cuda', or None for the fastest")
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -27,6 +27,7 @@ from shared.data import CompactVocab, get_batch
 from shared.evaluation import bits_per_byte, evaluate
 from shared.model import GPT
 from shared.runs import History, TrainConfig
+from shared.validate import as_token_ids, check_bool, check_type
 
 __all__ = [
     "TrainConfig",
@@ -134,6 +135,7 @@ def train(
     """
     from tqdm.auto import tqdm
 
+    train_data, val_data = _check_train_args(model, train_data, val_data, cfg, callback, progress, vocab)
     if cfg.ema_decay is not None and (resume is not None or checkpoint_path is not None):
         raise ValueError("ema_decay cannot be combined with checkpoints or resuming: "
                          "the averaged weights are not saved; set ema_decay=None")
@@ -172,6 +174,26 @@ def train(
     if average is not None:
         model.load_state_dict(average.module.state_dict())
     return history
+
+
+def _check_train_args(model, train_data, val_data, cfg, callback, progress, vocab) -> tuple[torch.Tensor, ...]:
+    """Check :func:`train`'s arguments before the first step; return the two splits as tensors."""
+    check_type(model, "model", GPT, fix="build it with GPT(GPTConfig(...))")
+    check_type(cfg, "cfg", TrainConfig, fix="build it with TrainConfig(steps=..., ...)")
+    check_type(vocab, "vocab", (CompactVocab, type(None)), fix="pass the model's CompactVocab, or None")
+    if vocab is not None and len(vocab) != model.cfg.vocab_size:
+        raise ValueError(f"vocab has {len(vocab)} ids but the model has vocab_size={model.cfg.vocab_size}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be None or a function callback(history), got {type(callback).__name__}")
+    check_bool(progress, "progress")
+    splits = []
+    for name, data in (("train_data", train_data), ("val_data", val_data)):
+        data = as_token_ids(data, name, model.cfg.vocab_size)
+        if len(data) <= model.cfg.context_length:
+            raise ValueError(f"{name} must hold more than context_length={model.cfg.context_length} "
+                             f"tokens, got {len(data)}")
+        splits.append(data)
+    return tuple(splits)
 
 
 def _make_average(model: nn.Module, decay: float | None) -> nn.Module | None:

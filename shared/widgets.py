@@ -30,6 +30,7 @@ import hashlib
 import html
 import itertools
 import json
+import math
 import numbers
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -100,6 +101,8 @@ def _check_sliders(sliders: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]
         if not (all_numbers or all_strings):
             raise TypeError(f"slider {name!r}: values must be all numbers (a slider) or all "
                             f"strings (a selector), got {values!r}")
+        if all_numbers and not all(math.isfinite(v) for v in values):
+            raise ValueError(f"slider {name!r}: values must be finite numbers, got {values!r}")
         if len(set(values)) != len(values):
             raise ValueError(f"slider {name!r} has repeated values: {values!r}")
         if all_numbers and sorted(values) != values:
@@ -122,6 +125,12 @@ def _check_alt(alt: Any) -> str:
     return alt.strip()
 
 
+def _check_caption(caption: Any) -> str | None:
+    if caption is not None and not isinstance(caption, str):
+        raise TypeError(f"caption must be None or a string, got {type(caption).__name__}")
+    return caption
+
+
 class SliderFigure:
     """A Matplotlib figure with sliders, live in Jupyter and precomputed in the book.
 
@@ -142,7 +151,7 @@ class SliderFigure:
         self.draw = draw
         self.sliders = _check_sliders(sliders)
         self.alt = _check_alt(alt)
-        self.caption = caption
+        self.caption = _check_caption(caption)
         self._frames: list[str] | None = None
         self.labels = [[_format_value(v) for v in values] for values in self.sliders.values()]
         # The id depends on the text only, not on the pixels (which nbval does not compare).
