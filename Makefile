@@ -55,16 +55,23 @@ test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's fl
 book-model: $(STAMP) ## Retrain the book model by Chapter 7's recipe into shared/weights/ (prints its SHA-256)
 	$(BIN)/python -m shared.book
 
+# Scripts that import others (`from scripts.offline import ...`) run as modules of the
+# `scripts` package, from the repository root (tests/test_scripts.py checks each recipe).
 execute: $(STAMP) ## Re-run every chapter in place from a fresh kernel, top to bottom (NB=chapters/01_*.ipynb for one)
-	$(BIN)/python scripts/execute_notebooks.py $(or $(NB),chapters/*.ipynb)
+	$(BIN)/python -m scripts.execute_notebooks $(or $(NB),chapters/*.ipynb)
 
 # For the published book only (the Pages workflow runs it before `make book`): needs internet,
 # changes Chapter 9's stored outputs, and its result must never be committed.
 execute-gpt2: $(STAMP) ## Download OpenAI's GPT-2 weights (548 MB) and re-run Chapter 9 on them, in place (CI)
-	$(BIN)/python scripts/publish_gpt2_chapter.py --in-place
+	$(BIN)/python -m scripts.publish_gpt2_chapter --in-place
 
-lab: $(STAMP) ## Open the chapters in JupyterLab
-	$(BIN)/jupyter lab chapters/
+# Jupyter refuses to start as root (a container, a cloud machine) unless told --allow-root:
+# pass it only when the effective user is root. The server listens on 127.0.0.1 only and
+# prints its URL with the token (tests/test_make_lab.py; `make lab LAB_UID=0` fakes root).
+LAB_UID ?= $(shell id -u)
+
+lab: $(STAMP) ## Open the chapters in JupyterLab on 127.0.0.1 (prints the URL with its token)
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(if $(filter 0,$(LAB_UID)),--allow-root )chapters/
 
 serve: book ## Serve the built book on http://127.0.0.1:8000
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) 8000

@@ -1,7 +1,9 @@
 """Execute Chapter 9 on OpenAI's real GPT-2 weights, for the published book.
 
-    python scripts/publish_gpt2_chapter.py --in-place          # what the Pages workflow runs
-    python scripts/publish_gpt2_chapter.py --output PATH.ipynb  # leave the chapter alone, write a copy
+    python -m scripts.publish_gpt2_chapter --in-place          # what the Pages workflow runs
+    python -m scripts.publish_gpt2_chapter --output PATH.ipynb  # leave the chapter alone, write a copy
+
+(from the repository root: the script imports ``scripts.execute_notebooks``).
 
 The notebooks in git keep the outputs of Chapter 9's offline stand-in (the tests run
 without a network). The Pages workflow (``.github/workflows/pages.yml``, through
@@ -13,7 +15,7 @@ the published chapter shows the real GPT-2. It
    size (:func:`shared.pretrained.download_gpt2_weights`); a cached copy is checked
    the same way;
 2. executes the chapter from a fresh kernel, top to bottom, as ``make execute`` does
-   (``scripts/execute_notebooks.py``): in place with ``--in-place``, else into a copy;
+   (:func:`scripts.execute_notebooks.execute`): in place with ``--in-place``, else into a copy;
 3. reads the executed notebook and fails unless the chapter says it ran on OpenAI's
    GPT-2: its weights cell prints ``weights used in this run: OpenAI's GPT-2 (124M)``
    and the file's size, 548,105,171 bytes.
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import nbformat
 
+from scripts.execute_notebooks import execute
 from shared.data import DownloadError
 from shared.pretrained import GPT2_FILENAME, GPT2_SIZE, download_gpt2_weights, gpt2_url
 
@@ -68,11 +71,6 @@ def fetch_weights(*, url: str | None = None, sha256: str | None = None, size: in
 
 def execute_chapter(source: Path, output: Path) -> float:
     """Step 2: execute ``source`` from a fresh kernel into ``output`` (may be the same file)."""
-    scripts = str(Path(__file__).resolve().parent)
-    if scripts not in sys.path:  # execute_notebooks imports `offline`, its neighbour, by that name
-        sys.path.insert(0, scripts)
-    from execute_notebooks import execute
-
     if output.resolve() != source.resolve():
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, output)

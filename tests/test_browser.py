@@ -9,7 +9,8 @@ the book must be fully self-contained (MathJax included).
 * every page: no console errors, no failed requests, every image loaded and every
   image in the article has alt text, the maths
   typeset (no raw TeX left, no MathJax errors), every internal link and anchor
-  resolves, the Colab and download links of chapters are well-formed. A full-page
+  resolves, the Colab and download links of chapters are well-formed, every progress bar
+  shows where its loop ended (not 0% with "?" placeholders). A full-page
   screenshot of each page goes to _build/screenshots/ for a human to look at;
 * every diagram of book/_static/figures/ is on a page, loads, fits the column and sits on
   a light panel in light and dark mode.
@@ -367,6 +368,38 @@ def check_launch_links(page, page_name: str) -> list[str]:
     return problems
 
 
+# A tqdm progress bar as a stored output shows it: "causal: 100%|##########| 400/400 [00:23<00:00, 11.09it/s]".
+PROGRESS_BAR = re.compile(r"(?P<pct>\d+)%\|[^|\n]*\| *(?P<n>\d+)/(?P<total>\d+) \[(?P<times>[^\]\n]*)\]")
+OUTPUT_TEXTS = "() => Array.from(document.querySelectorAll('.cell_output')).map(el => el.innerText)"
+
+
+def progress_bars_in_built_pages() -> int:
+    """How many progress bars the built chapters' HTML contains (guards against a vacuous pass)."""
+    return sum(len(PROGRESS_BAR.findall((HTML_DIR / p).read_text(encoding="utf-8")))
+               for p in book_pages() if p.startswith("chapters/"))
+
+
+def check_progress_bars(page) -> list[str]:
+    """Every progress bar the page shows is where its loop ended: not at 0%, and with the
+    time and rate it measured, not tqdm's "?" placeholders (every stored cell completed:
+    scripts/check_notebooks.py refuses error outputs). A bar left as first displayed means
+    the notebook was executed by something other than scripts/execute_notebooks.py."""
+    problems = []
+    lines = [line.strip() for text in page.evaluate(OUTPUT_TEXTS) for line in text.splitlines()]
+    for line in lines:
+        for bar in PROGRESS_BAR.finditer(line):
+            if int(bar["total"]) > 0 and int(bar["n"]) == 0:
+                problems.append(f"progress bar that never started: {line!r}")
+            elif "?" in bar["times"]:
+                problems.append(f"progress bar with tqdm's placeholders for time or rate: {line!r}")
+    return problems
+
+
+def test_the_book_has_progress_bars():
+    """Guard against a vacuous pass of check_progress_bars: the chapters do show training bars."""
+    assert progress_bars_in_built_pages() >= 1, "no progress bar found in the built chapters"
+
+
 WAIT_FOR_MATHJAX = """async () => {
   if (!document.querySelector('.math')) return 'no maths';
   for (let i = 0; i < 100 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
@@ -436,6 +469,7 @@ def test_page(page, base_url, page_name):
     problems += check_links(page, page_name)
     if page_name.startswith("chapters/"):
         problems += check_launch_links(page, page_name)
+        problems += check_progress_bars(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / (page_name.replace("/", "__").removesuffix(".html") + ".png")),
                     full_page=True)

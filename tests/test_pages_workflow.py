@@ -1,6 +1,6 @@
 """The Pages workflow's Chapter 9 step: real GPT-2 weights, downloaded, checked, proven used.
 
-``.github/workflows/pages.yml`` runs ``make execute-gpt2`` (``scripts/publish_gpt2_chapter.py
+``.github/workflows/pages.yml`` runs ``make execute-gpt2`` (``python -m scripts.publish_gpt2_chapter
 --in-place``) before ``make book``: download the pinned ``model.safetensors``, run Chapter 9
 on it, and fail unless the executed chapter says it used OpenAI's weights. Here a small
 random GPT-2 in the hub's format (``make_standin_gpt2``) is served from 127.0.0.1 in place
@@ -41,7 +41,7 @@ from shared.data import DownloadError
 from tests.loopback import no_proxy, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "publish_gpt2_chapter.py"
+MODULE = "scripts.publish_gpt2_chapter"  # run as `python -m MODULE` from ROOT, as the Makefile does
 FAST = dict(timeout=2.0, retries=0, backoff=0.0, progress=False)
 
 
@@ -167,7 +167,7 @@ def test_workflow_command_fails_loudly_on_other_bytes(served, cache, tmp_path):
     url, _, _, _ = served
     out = tmp_path / "executed.ipynb"
     env = {**os.environ, pretrained.GPT2_URL_ENV: f"{url}/model.safetensors"}
-    run = subprocess.run([sys.executable, str(SCRIPT), "--output", str(out)], env=env, cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", MODULE, "--output", str(out)], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"{url}/model.safetensors" in run.stdout
@@ -244,7 +244,7 @@ def test_workflow_runs_chapter_9_on_real_weights_before_building():
 
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = re.search(r"^execute-gpt2:.*\n\t(.+)$", makefile, re.MULTILINE)
-    assert recipe and recipe.group(1) == "$(BIN)/python scripts/publish_gpt2_chapter.py --in-place"
+    assert recipe and recipe.group(1) == f"$(BIN)/python -m {MODULE} --in-place"
 
 
 def test_make_book_does_not_execute_the_chapters():
