@@ -46,7 +46,7 @@ test-browser: $(STAMP) ## Build the book, then only the browser tests of the bui
 	$(PYTEST) tests/test_browser.py
 
 # Another CPU's arithmetic on this machine: PyTorch's portable kernels instead of the
-# vectorised ones, and MKL's reproducible code path. CI runs this after `make test`.
+# vectorised ones, and MKL's reproducible code path. CI (.ci/run) runs this after `make test`.
 PORTABLE_ENV := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's floating-point arithmetic
