@@ -29,7 +29,7 @@ def random_ids(B: int, T: int, seed: int = 1) -> torch.Tensor:
 
 # -- configuration ----------------------------------------------------------------------
 
-def test_defaults_are_the_course_model():
+def test_defaults_are_the_course_shape_over_gpt2_tokens():
     cfg = GPTConfig()
     assert (cfg.vocab_size, cfg.context_length, cfg.d_model, cfg.n_heads, cfg.n_layers) == (
         50257, 16, 64, 4, 8)

@@ -218,7 +218,7 @@ def test_untied_head_that_differs_is_rejected(saved, tmp_path):
 def test_model_without_gpt2_switches_is_rejected(saved):
     _, path = saved
     model = GPT(GPTConfig(context_length=CONTEXT, d_model=D_MODEL, n_heads=N_HEADS,
-                          n_layers=N_LAYERS))  # sinusoidal, ReLU, untied: the course's model
+                          n_layers=N_LAYERS))  # sinusoidal, ReLU, untied: the course's shape
     with pytest.raises(GPT2WeightsError, match="pos_embedding='sinusoidal'"):
         load_gpt2_weights(model, path)
 
