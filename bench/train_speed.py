@@ -239,7 +239,7 @@ def intro_summary(result: dict) -> str:
             f"{c['bpb']:.3f} after {c['seconds']:,.0f} s of training; the book's fast recipe reaches that in "
             f"{f['seconds']:.1f} s, {c['seconds'] / f['seconds']:.0f} times sooner, while its 3-minute recipe ends "
             f"at {median:.3f} (median of {len(best)} seeds), {'below' if median < c['bpb'] else 'above'} the "
-            "course's figure. Chapter 7 reports each target as met or missed.")
+            "course's figure. [Chapter 7](../chapters/07_training.ipynb) reports each target as met or missed.")
 
 
 def with_section(text: str, section: str) -> str:
