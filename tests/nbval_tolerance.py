@@ -30,7 +30,8 @@ TAG = "nbval-tolerance"
 DEFAULT_RTOL = 0.01
 
 # A number not glued to a word before it ("gpt2" has no number; "d_model=64" has one).
-NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+# Digits grouped by commas ("50,168") are one number.
+NUMBER = re.compile(r"(?<![\w.,])[-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 TEXT_KEYS = ("text", "text/plain", "text/html", "text/markdown",
              "application/papermill.record/text/plain")  # the last: a value glued into the prose
 
@@ -72,8 +73,8 @@ def align_numbers(fresh: str, stored: str, tolerance: Tolerance) -> tuple[str, l
     for new, old in zip(NUMBER.finditer(fresh), NUMBER.finditer(stored), strict=True):
         pieces.append(fresh[last:new.start()])
         last = new.end()
-        a, b = float(new.group()), float(old.group())
-        limit = tolerance.allowed(old.group())
+        a, b = float(new.group().replace(",", "")), float(old.group().replace(",", ""))
+        limit = tolerance.allowed(old.group().replace(",", ""))
         if abs(a - b) <= limit * (1 + 1e-9):  # (the slack absorbs the rounding of the subtraction)
             pieces.append(old.group())
         else:

@@ -66,3 +66,12 @@ def test_cell_tolerance_reads_tag_and_metadata():
 @pytest.mark.parametrize("stored,limit", [("5.5394", 0.0001 + 0.0055394), ("73", 0.073), ("1e-05", 1e-05 + 1e-08)])
 def test_allowed_difference(stored, limit):
     assert Tolerance(rtol=0.001).allowed(stored) == pytest.approx(limit)
+
+
+def test_digits_grouped_by_commas_are_one_number():
+    stored = "7,994 tokens; 4.350 nats per token; 50,168 bits in all = 1.1223 bits per byte"
+    fresh = "7,994 tokens; 4.351 nats per token; 50,182 bits in all = 1.1226 bits per byte"
+    aligned, problems = align_numbers(fresh, stored, Tolerance(rtol=0.01))
+    assert problems == [] and aligned == stored  # 50,182 is 0.03% from 50,168, not 168 against 182
+    _, problems = align_numbers("51,200 bits", "50,168 bits", Tolerance(rtol=0.01))
+    assert len(problems) == 1  # 2% away: out of a 1% band
