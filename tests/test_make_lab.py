@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -82,8 +83,21 @@ def test_lab_starts_on_localhost_and_prints_its_url_with_token(tmp_path):
             url = found and found.group(1)
         assert url, f"no URL with a token after {time.monotonic() - deadline + 120:.0f} s:\n" + "".join(lines)[-3000:]
         token = url.split("token=")[1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=30) as response:
-            assert response.status == 200
+        # Jupyter Server prints its URL before its event loop binds the port (the bind is a
+        # callback on that loop), so a refused connection just after the URL is not yet a failure.
+        # No proxy: the request is for this machine's loopback only.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        status = None
+        deadline = time.monotonic() + 60
+        while status is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=30) as response:
+                    status = response.status
+            except urllib.error.URLError as error:
+                if not isinstance(error.reason, ConnectionRefusedError):
+                    raise
+                time.sleep(0.5)
+        assert status == 200, f"status {status}, server exit code {server.poll()}:\n" + "".join(lines)[-3000:]
         listening = {c.laddr for c in psutil.Process(server.pid).net_connections(kind="inet")
                      if c.status == psutil.CONN_LISTEN}
         assert listening and {addr.ip for addr in listening} == {"127.0.0.1"}, listening
