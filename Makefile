@@ -82,6 +82,7 @@ figures: $(STAMP) ## Redraw the diagrams into book/_static/figures/ (commit the 
 lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was saved from one clean run
 	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py
 	$(BIN)/python scripts/check_notebooks.py chapters/*.ipynb
+	$(BIN)/python scripts/check_glue.py chapters/*.ipynb
 
 bench: $(STAMP) ## Run the benchmark scripts (CPU; prints and records figures; about an hour)
 	$(BIN)/python -m bench.train_speed
