@@ -3,10 +3,10 @@
     python -m bench.variants               # 1,000 steps each, as the book model (about 15 minutes)
     python -m bench.variants --steps 300   # the length Chapter 7 runs in the chapter itself
 
-Every variant changes one setting of the book model (shared.book.VARIANTS) and keeps the rest,
+Every variant changes one setting of the book model (shared.variants.VARIANTS) and keeps the rest,
 seeds included; "another seed" repeats the book model with other seeds, to show how much of a
 difference is noise. Validation loss: the book's protocol (every 16-token window, scored over all
-50,257 GPT-2 ids with the <unk> rule). Training time is on one thread, evaluation excluded.
+50,257 GPT-2 ids with the <unk> rule). Training time is CPU time on one thread, evaluation excluded.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import platform
 
 import torch
 
-from shared.book import BOOK_TRAIN, VARIANTS, train_variant
+from shared.book import BOOK_TRAIN
+from shared.variants import VARIANTS, train_variant
 
 
 def main() -> None:
@@ -31,13 +32,13 @@ def main() -> None:
     for name in VARIANTS:
         r = train_variant(name, args.steps)
         rows.append(r)
-        print(f"  {name}: validation {r['val loss']:.3f}, {r['ms/step']:.0f} ms/step", flush=True)
+        print(f"  {name}: validation {r['val loss']:.3f}, {r['CPU ms/step']:.0f} CPU ms/step", flush=True)
     base = rows[0]["val loss"]
-    print(f"\n| variant ({args.steps} steps) | parameters | validation loss | vs book model | ms/step |")
+    print(f"\n| variant ({args.steps} steps) | parameters | validation loss | vs book model | CPU ms/step |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['variant']} | {r['parameters']:,} | {r['val loss']:.3f} | {r['val loss'] - base:+.3f} | "
-              f"{r['ms/step']:.0f} |")
+              f"{r['CPU ms/step']:.0f} |")
 
 
 if __name__ == "__main__":

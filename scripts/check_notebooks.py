@@ -4,9 +4,10 @@ For each notebook: valid nbformat; saved from one clean top-to-bottom run
 (execution counts 1, 2, 3, ... with no gaps); no stored widget state (the static
 book must not load widget JavaScript); the first code cell is the Colab set-up
 cell from scripts/setup_cell.py, tagged hide-cell (collapsed in the book); a
-title, a "What you will build" opening, a Summary and Exercises with hidden
-solutions; every figure (a code cell with an image/png output) has alt text in
-its cell metadata, {"mystnb": {"image": {"alt": "..."}}}, or a caption,
+title, a "What you will build" opening, a Summary and Exercises whose solutions (every
+code cell after "## Exercises") are hidden, input and output, in the book (tag hide-cell)
+and in Jupyter (jupyter.source_hidden and jupyter.outputs_hidden); every figure (a code
+cell with an image/png output) has alt text in its cell metadata, {"mystnb": {"image": {"alt": "..."}}}, or a caption,
 {"mystnb": {"figure": {"caption": "..."}}}; every code cell with output is checked
 by nbval one of three ways (see :func:`check_kind`), and a cell whose output nbval
 ignores must assert something. Prints one line per problem, then per chapter how
@@ -26,7 +27,15 @@ SETUP_CELL = (ROOT / "scripts" / "setup_cell.py").read_text().strip()
 SETUP_TAG = "hide-cell"  # the book shows the set-up cell collapsed
 IGNORE_TAG = "nbval-ignore-output"  # nbval runs the cell but does not compare its output
 TOLERANCE_TAG = "nbval-tolerance"  # nbval compares its numbers within a tolerance (tests/nbval_tolerance.py)
+SOLUTION_TAG = "hide-cell"  # an exercise's solution: input and output behind one toggle in the book
 KINDS = ("exact", "tolerance", "assert")
+
+
+def solution_hidden(cell) -> bool:
+    """Whether a solution cell hides its code and its output, in the book and in Jupyter."""
+    jupyter = cell.metadata.get("jupyter", {})
+    return (SOLUTION_TAG in cell.metadata.get("tags", []) and jupyter.get("source_hidden") is True
+            and jupyter.get("outputs_hidden") is True)
 
 
 def check_kind(cell) -> str | None:
@@ -88,9 +97,15 @@ def problems(path: Path) -> list[str]:
             found.append(f"no '{heading}' section")
     if "What you will build" not in markdown:
         found.append("no 'What you will build' opening")
-    hidden = [c for c in code if "hide-input" in c.metadata.get("tags", [])]
-    if not hidden:
-        found.append("no exercise solutions hidden behind a toggle (code cells tagged hide-input)")
+    exercises = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+                      and "## Exercises" in c.source), len(nb.cells))
+    solutions = [c for c in nb.cells[exercises:] if c.cell_type == "code"]
+    if not solutions:
+        found.append("no exercise solutions (code cells after '## Exercises')")
+    for c in solutions:
+        if not solution_hidden(c):
+            found.append(f"solution cell {c.execution_count} is not hidden: tag it {SOLUTION_TAG!r} (input and output "
+                         "collapsed in the book) and set jupyter.source_hidden and jupyter.outputs_hidden")
     for c in code:
         for out in c.get("outputs", []):
             if out.get("output_type") == "error":

@@ -4,7 +4,6 @@
     train_ids, val_ids = load_book_tokens()             # the same split as GPT-2 ids
     model, vocab, history = train_book_model()          # Chapter 7: about two minutes on a CPU
     model, vocab = load_book_model()                    # Chapters 8 and 9: the shipped weights
-    train_variant("8 blocks", steps=300)                # Chapter 7's comparison (VARIANTS)
 
 Training is a long chain of floating-point sums, and CPUs sum in different orders, so
 two machines that run the same seeded recipe end with slightly different weights (the
@@ -23,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
@@ -35,7 +35,7 @@ from shared.checkpoints import CheckpointError
 from shared.data import CompactVocab, atomic_write, decode, encode, load_corpus, sha256_of, train_val_split
 from shared.evaluation import bits_per_byte
 from shared.model import GPT, GPTConfig
-from shared.training import History, TrainConfig, evaluate, train
+from shared.training import History, TrainConfig, train
 
 __all__ = [
     "BOOK_TRAIN",
@@ -49,11 +49,11 @@ __all__ = [
     "scored_text",
     "book_bits_per_byte",
     "train_book_model",
-    "VARIANTS",
-    "train_variant",
     "save_book_model",
     "load_book_model",
     "book_model_info",
+    "arithmetic",
+    "book_model_arithmetic",
 ]
 
 #: The recipe of the model Chapter 7 trains and Chapters 8 and 9 use.
@@ -69,7 +69,9 @@ MIN_COUNT = 2
 
 #: The shipped weights, and the SHA-256 of that file (printed by ``python -m shared.book``).
 BOOK_MODEL_FILE = Path(__file__).resolve().parent / "weights" / "book_model.safetensors"
-BOOK_MODEL_SHA256 = "b7686594575bd0e9da6a50be39a7e94e58faaae6d9b7cc8fe20b6f4255756dc0"
+#: The arithmetic of the machine that made the shipped file (:func:`arithmetic`), written beside it.
+BOOK_MODEL_ARITHMETIC_FILE = BOOK_MODEL_FILE.with_suffix(".arithmetic.json")
+BOOK_MODEL_SHA256 = "d2ac068b53007ac956c49491e5ca6102642ddb875228e20a0362c02c6319d0f8"
 MAX_FILE_BYTES = 2_000_000  # the book's size limit for a file of weights in git
 
 _FORMAT = "tfs-book-model-1"
@@ -147,10 +149,12 @@ def train_book_model(
     callback: Callable[[History], bool | None] | None = None,
     progress: bool = True,
     cfg: TrainConfig = BOOK_TRAIN,
+    clock: Callable[[], float] = time.perf_counter,
     **model_changes,
 ) -> tuple[GPT, CompactVocab, History]:
     """Train the book model from scratch, seeded with ``cfg.seed``; return it in eval mode
-    on the CPU. ``model_changes`` replace fields of :func:`book_model_config` (a variant).
+    on the CPU. ``model_changes`` replace fields of :func:`book_model_config` (a variant);
+``clock`` measures ``History.train_seconds`` (``time.process_time`` for CPU time).
 
     It trains with one PyTorch thread: for matrices this small a second thread gains
     little on a quiet machine and loses a lot on a busy one, and one thread makes the
@@ -162,45 +166,11 @@ def train_book_model(
     try:
         set_seed(cfg.seed)
         model = GPT(replace(book_model_config(len(vocab)), **model_changes))
-        history = train(model, train_data, val_data, cfg, callback=callback, progress=progress, vocab=vocab)
+        history = train(model, train_data, val_data, cfg, callback=callback, progress=progress, vocab=vocab,
+                        clock=clock)
     finally:
         torch.set_num_threads(threads)
     return model.cpu().eval(), vocab, history
-
-
-#: Chapter 7's comparison: each variant changes one setting of the book model (its
-#: ``GPTConfig``, then its ``TrainConfig``) and keeps everything else, seeds included.
-VARIANTS: dict[str, tuple[dict, dict]] = {
-    "book model": ({}, {}),
-    "8 blocks": ({"n_layers": 8}, {}),
-    "sinusoidal positions": ({"pos_embedding": "sinusoidal"}, {}),
-    "untied output layer": ({"tie_weights": False}, {}),
-    "no dropout": ({"dropout": 0.0}, {}),
-    "label smoothing 0.1": ({}, {"label_smoothing": 0.1}),
-    "weight average (EMA 0.99)": ({}, {"ema_decay": 0.99}),
-    "decay the embeddings too": ({}, {"decay_embeddings": True}),
-    "untied and no dropout": ({"tie_weights": False, "dropout": 0.0}, {}),
-    "book model, another seed": ({}, {"seed": SEED + 1}),
-}
-
-
-def train_variant(name: str, steps: int | None = None) -> dict:
-    """Train one of :data:`VARIANTS` (for ``steps`` updates, default the book's) with one
-    thread; return its full-protocol validation loss, the same loss on training text, its
-    training time and size."""
-    model_changes, train_changes = VARIANTS[name]
-    cfg = replace(BOOK_TRAIN, **train_changes)
-    steps = cfg.steps if steps is None else steps
-    cfg = replace(cfg, steps=steps, warmup_steps=min(cfg.warmup_steps, steps // 10), eval_every=steps,
-                  full_eval_every=steps, device="cpu")
-    model, vocab, history = train_book_model(progress=False, cfg=cfg, **model_changes)
-    _, train_data, val_data = load_book_data()
-    # How closely it fits its training text: the same measure on the first stretch of training
-    # tokens, as long as the validation split, in eval mode (dropout off).
-    fit = evaluate(model, train_data[:len(val_data)], model.cfg.context_length, vocab=vocab)
-    return {"variant": name, "val loss": history.full_val_loss[-1], "train text loss": fit,
-            "seconds": history.train_seconds[-1], "ms/step": 1000 * history.train_seconds[-1] / steps,
-            "parameters": model.num_params()}
 
 
 def save_book_model(path: str | os.PathLike, model: GPT, vocab: CompactVocab, history: History,
@@ -296,10 +266,36 @@ def load_book_model(path: str | os.PathLike | None = None,
     return model.eval(), vocab
 
 
+def arithmetic() -> dict:
+    """What fixes the bits of a seeded one-thread training run on this machine: the processor,
+    the PyTorch build and the kernels it picked (``ATEN_CPU_CAPABILITY``), and MKL's mode
+    (``MKL_CBWR``). Two machines with the same record train the book model to the same bytes."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():  # Linux: the processor's marketing name, as lscpu shows it
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return {"cpu": cpu, "machine": platform.machine(), "torch": torch.__version__,
+            "kernels": torch.backends.cpu.get_cpu_capability(), "mkl_cbwr": os.environ.get("MKL_CBWR", "")}
+
+
+def book_model_arithmetic() -> dict:
+    """:func:`arithmetic` of the machine that made the shipped file (empty if unrecorded)."""
+    if not BOOK_MODEL_ARITHMETIC_FILE.is_file():
+        return {}
+    return json.loads(BOOK_MODEL_ARITHMETIC_FILE.read_text())
+
+
 def main() -> None:
-    """Train the book model by Chapter 7's recipe and write the shipped file."""
+    """Train the book model by Chapter 7's recipe and write the shipped file, and beside it the
+    arithmetic of the machine that made it."""
     model, vocab, history = train_book_model()
     path = save_book_model(BOOK_MODEL_FILE, model, vocab, history)
+    record = json.dumps(arithmetic(), indent=1, sort_keys=True) + "\n"
+    atomic_write(BOOK_MODEL_ARITHMETIC_FILE, lambda f: f.write(record.encode()))
     size, digest = path.stat().st_size, sha256_of(path)
     print(f"wrote {path} ({size:,} bytes); validation loss {history.full_val_loss[-1]:.4f}")
     print(f"SHA-256: {digest}")

@@ -136,3 +136,18 @@ def test_chapter_8_shows_the_sha256_of_the_weights_it_loaded():
     nb = nbformat.read(ROOT / "chapters" / "08_generation.ipynb", as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"])
     assert BOOK_MODEL_SHA256[:16] in shown
+
+
+
+def test_the_shipped_file_records_the_arithmetic_that_made_it():
+    """Chapter 7 decides between 'bit for bit' and 'within a band' by comparing these records."""
+    recorded, here = book.book_model_arithmetic(), book.arithmetic()
+    assert set(recorded) == set(here) == {"cpu", "machine", "torch", "kernels", "mkl_cbwr"}
+    assert all(isinstance(v, str) for v in recorded.values()) and recorded["torch"].startswith("2.")
+
+
+def test_the_arithmetic_record_follows_the_kernels_and_mkl_mode(monkeypatch):
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "DEFAULT")
+    record = book.arithmetic()
+    assert record["mkl_cbwr"] == "COMPATIBLE" and record["kernels"] == "DEFAULT"

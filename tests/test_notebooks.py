@@ -164,3 +164,21 @@ def test_the_setup_cell_tests_leave_no_environment_behind():
     """Runs after the set-up cell tests above: a leaked TFS_DATA_DIR would send every chapter's
     kernel, started later in the same pytest run, to an empty data folder."""
     assert os.environ.get("TFS_DATA_DIR") != "/content/tfs/data"
+
+
+def test_an_exercise_solution_must_hide_its_input_and_output(tmp_path):
+    """A solution tagged only hide-input (its printed answer showing) is a problem; hide-cell with
+    Jupyter's source_hidden and outputs_hidden is not."""
+    import nbformat
+
+    def solution_problems(metadata):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# T\n\nWhat you will build.\n\n## Summary\n\n## Exercises"),
+                    nbformat.v4.new_code_cell("print(42)", execution_count=1, metadata=metadata)]
+        path = tmp_path / "nb.ipynb"
+        nbformat.write(nb, path)
+        return [p for p in problems(path) if "solution" in p]
+
+    shown = solution_problems({"tags": ["hide-input"], "jupyter": {"source_hidden": True}})
+    assert shown and "hide-cell" in shown[0]
+    assert solution_problems({"tags": ["hide-cell"], "jupyter": {"source_hidden": True, "outputs_hidden": True}}) == []
