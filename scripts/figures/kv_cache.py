@@ -1,0 +1,68 @@
+"""The KV cache during generation (Chapter 8)."""
+
+from __future__ import annotations
+
+from scripts.figures.palette import BLACK, BLUE, BLUE_TEXT, GREEN, GREEN_TEXT, INK, MUTED, ORANGE, ORANGE_TEXT, tint
+from scripts.figures.svg import Svg, shape
+
+
+def kv_cache() -> Svg:
+    """The prefill and two cached steps: which queries, keys and values each call computes."""
+    s = Svg(800, 470, "The KV cache during generation",
+            "Three calls of the model. The prefill runs the 4-token prompt at once, computing a query, "
+            "key and value for each position and storing the keys and values. Each following step "
+            "feeds one new token: it computes one query, one key and one value, appends the key and "
+            "value to the cache, and the query attends over every cached key, so the cache grows by "
+            "one position per step.")
+    s.text(24, 36, "The KV cache: compute each key and value once, then reuse it", size=16,
+           bold=True, anchor="start")
+    s.text(24, 58, "one cache per block; keys and values of shape (B, n_heads, length, d_head)",
+           size=12, anchor="start", fill=MUTED)
+    tokens = ["The", " key", " to", " a", " successful", " sale"]
+    cx0, cw = 232, 62
+    rows = [("prefill", "the prompt in one pass", "idx: (B, 4)", 4, 0),
+            ("step 1", "one new token", "idx: (B, 1)", 5, 4),
+            ("step 2", "one new token", "idx: (B, 1)", 6, 5)]
+    for i, t in enumerate(tokens):
+        s.text(cx0 + i * cw + cw / 2, 90, t.strip(), size=11.5, bold=True)
+        s.text(cx0 + i * cw + cw / 2, 106, f"position {i}", size=11, fill=MUTED)
+    for r, (name, what, idx, length, first_new) in enumerate(rows):
+        y = 126 + r * 100
+        s.rect(16, y - 6, 768, 92, fill=tint(BLACK, 0.03) if r % 2 == 0 else "none", rx=8)
+        s.text(28, y + 18, name, size=14, bold=True, anchor="start")
+        s.text(28, y + 36, what, size=11.5, anchor="start", fill=MUTED)
+        shape(s, 28, y + 54, idx)
+        s.text(cx0 - 10, y + 30, "q", size=12, bold=True, mono=True, anchor="end", fill=BLUE_TEXT)
+        s.text(cx0 - 10, y + 52, "k", size=12, bold=True, mono=True, anchor="end", fill=ORANGE_TEXT)
+        s.text(cx0 - 10, y + 74, "v", size=12, bold=True, mono=True, anchor="end", fill=GREEN_TEXT)
+        for i in range(length):
+            x = cx0 + i * cw + 5
+            new = i >= first_new
+            if new:  # the query exists only for positions computed in this call
+                s.rect(x, y + 15, cw - 10, 20, fill=tint(BLUE, 0.35), stroke=BLUE, width=1.4, rx=4)
+                s.text(x + (cw - 10) / 2, y + 29, f"q{i}", size=11.5, mono=True)
+            for j, (colour, letter) in enumerate([(ORANGE, "k"), (GREEN, "v")]):
+                yy = y + 38 + j * 22
+                if new:
+                    s.rect(x, yy, cw - 10, 20, fill=tint(colour, 0.45), stroke=colour, width=2, rx=4)
+                else:
+                    s.rect(x, yy, cw - 10, 20, fill=tint(colour, 0.12), stroke=colour, width=1,
+                           rx=4, dash="3 2")
+                s.text(x + (cw - 10) / 2, yy + 14, f"{letter}{i}", size=11.5, mono=True,
+                       fill=INK if new else MUTED)
+        right = cx0 + 6 * cw + 14
+        if r == 0:
+            notes = ["4 queries, causal mask", "stores 4 keys and values", "cache.length = 4"]
+        else:
+            notes = [f"q{first_new} attends over k0 … k{first_new}",
+                     f"appends k{first_new}, v{first_new}", f"cache.length = {length}"]
+        s.lines(right, y + 22, notes, size=11.5, anchor="start", leading=18)
+    # legend
+    ly = 440
+    s.rect(28, ly - 12, 26, 16, fill=tint(ORANGE, 0.45), stroke=ORANGE, width=2, rx=4)
+    s.text(62, ly, "computed in this call", size=11.5, anchor="start")
+    s.rect(230, ly - 12, 26, 16, fill=tint(ORANGE, 0.12), stroke=ORANGE, width=1, rx=4, dash="3 2")
+    s.text(264, ly, "read from the cache", size=11.5, anchor="start")
+    s.text(420, ly, "without a cache, every step recomputes k, v of all positions", size=11.5, anchor="start",
+           fill=MUTED)
+    return s
