@@ -138,7 +138,7 @@ class Svg:
                 f'fill="{INK}">')
         return "\n".join([
             '<?xml version="1.0" encoding="UTF-8"?>',
-            f"<!-- Drawn by scripts/make_figures.py ({name}); do not edit: run `make figures`. -->",
+            f"<!-- Drawn by scripts/figures/{name}.py; do not edit: run `make figures`. -->",
             head,
             f"<title>{escape(self.title)}</title>",
             f"<desc>{escape(self.desc)}</desc>",
