@@ -146,3 +146,48 @@ def test_byte_pair_merges_match_chapter_1() -> None:
         (" sell", "s")]
     assert [sum(len(w) for w in words) for _, _, words in steps] == [42, 36, 30, 24, 22, 20, 18]
     assert "".join(piece for w in steps[-1][2] for piece in w) == TOY
+
+
+def test_sampling_pipeline_bars_follow_shared_generation() -> None:
+    """Softmax before the filters; top-k keeps k tokens, top-p the fewest whose mass reaches p."""
+    from scripts.figures import sampling_pipeline as sp
+
+    logits, scaled, probs, after_k, after_p = sp.stages()
+    assert scaled == [v / sp.TEMPERATURE for v in logits]
+    assert abs(sum(probs) - 1) < 1e-6 and abs(sum(after_k) - 1) < 1e-6 and abs(sum(after_p) - 1) < 1e-6
+    assert sum(v > 0 for v in after_k) == sp.TOP_K
+    kept = sum(v > 0 for v in after_p)
+    assert sum(sorted(after_k, reverse=True)[:kept]) >= sp.TOP_P > sum(sorted(after_k, reverse=True)[:kept - 1])
+
+
+def test_unk_vocabulary_counts_add_up() -> None:
+    from scripts.figures.unk_vocabulary import vocabulary_counts
+    from shared.book import load_book_data
+
+    n = vocabulary_counts()
+    assert n["rows"] + n["n_unk"] == n["all"] == 50_257 and n["outputs"] == n["rows"] + 1
+    assert n["rare"] + n["unseen"] == n["n_unk"] == load_book_data()[0].n_unk_ids
+
+
+def test_gpt2_weight_map_transposes_exactly_the_conv1d_matrices() -> None:
+    from scripts.figures.gpt2_weight_map import weight_rows
+
+    rows, d_model, n_layers = weight_rows()
+    transposed = sorted(theirs for theirs, _, t, _, _ in rows if t)
+    assert transposed == ["h.N.attn.c_attn.weight", "h.N.attn.c_proj.weight", "h.N.mlp.c_fc.weight",
+                          "h.N.mlp.c_proj.weight"]
+    assert all(tshape == oshape[::-1] for _, _, t, tshape, oshape in rows if t)
+    assert ("h.N.attn.c_attn.weight", "blocks.N.attn.qkv.weight", True, (d_model, 3 * d_model),
+            (3 * d_model, d_model)) in rows
+
+
+def test_kv_cache_restart_is_generates_rule() -> None:
+    """The diagram's restart keeps context_length // 2 tokens, as shared.generation.generate does."""
+    import inspect
+
+    from scripts.figures.kv_cache import window
+    from shared import generation
+
+    length, keep = window()
+    assert keep == length // 2
+    assert "max(1, L // 2)" in inspect.getsource(generation.generate)

@@ -9,11 +9,15 @@ from pathlib import Path
 from scripts.figures.byte_pair_merges import byte_pair_merges
 from scripts.figures.causal_mask import causal_mask
 from scripts.figures.data_parallel import data_parallel
+from scripts.figures.gpt2_weight_map import gpt2_weight_map
 from scripts.figures.gpt_data_flow import gpt_data_flow
 from scripts.figures.kv_cache import kv_cache
+from scripts.figures.multi_head_split import multi_head_split
 from scripts.figures.queries_keys_values import queries_keys_values
 from scripts.figures.residual_pre_post_norm import residual_pre_post_norm
+from scripts.figures.sampling_pipeline import sampling_pipeline
 from scripts.figures.svg import Svg
+from scripts.figures.unk_vocabulary import unk_vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "book" / "_static" / "figures"
@@ -27,6 +31,10 @@ FIGURES: dict[str, Callable[[], Svg]] = {
     "kv_cache": kv_cache,
     "byte_pair_merges": byte_pair_merges,
     "data_parallel": data_parallel,
+    "multi_head_split": multi_head_split,
+    "unk_vocabulary": unk_vocabulary,
+    "sampling_pipeline": sampling_pipeline,
+    "gpt2_weight_map": gpt2_weight_map,
 }
 
 

@@ -53,6 +53,11 @@ class Svg:
                           f'stroke="{stroke}" stroke-width="{num(width)}"/>')
         self.circles.append((cx, cy, r + width / 2))
 
+    def polygon(self, points: Sequence[tuple[float, float]], *, fill: str) -> None:
+        """A filled polygon without an outline (a container, like a rectangle)."""
+        pts = " ".join(f"{num(x)},{num(y)}" for x, y in points)
+        self.parts.append(f'<polygon points="{pts}" fill="{fill}"/>')
+
     def plus(self, cx: float, cy: float, r: float = 11, colour: str = LINE) -> None:
         """The circled plus of a residual addition."""
         self.circle(cx, cy, r, fill="#ffffff", stroke=colour, width=1.8)
