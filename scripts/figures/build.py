@@ -9,6 +9,7 @@ from pathlib import Path
 from scripts.figures.byte_pair_merges import byte_pair_merges
 from scripts.figures.causal_mask import causal_mask
 from scripts.figures.data_parallel import data_parallel
+from scripts.figures.embedding_lookup import embedding_lookup
 from scripts.figures.gpt2_weight_map import gpt2_weight_map
 from scripts.figures.gpt_data_flow import gpt_data_flow
 from scripts.figures.kv_cache import kv_cache
@@ -17,6 +18,7 @@ from scripts.figures.queries_keys_values import queries_keys_values
 from scripts.figures.residual_pre_post_norm import residual_pre_post_norm
 from scripts.figures.sampling_pipeline import sampling_pipeline
 from scripts.figures.svg import Svg
+from scripts.figures.token_plus_position import token_plus_position
 from scripts.figures.unk_vocabulary import unk_vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +37,8 @@ FIGURES: dict[str, Callable[[], Svg]] = {
     "unk_vocabulary": unk_vocabulary,
     "sampling_pipeline": sampling_pipeline,
     "gpt2_weight_map": gpt2_weight_map,
+    "embedding_lookup": embedding_lookup,
+    "token_plus_position": token_plus_position,
 }
 
 
