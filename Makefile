@@ -77,7 +77,7 @@ serve: book ## Serve the built book on http://127.0.0.1:8000
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) 8000
 
 figures: $(STAMP) ## Redraw the diagrams into book/_static/figures/ (commit the SVGs)
-	$(BIN)/python scripts/make_figures.py
+	$(BIN)/python -m scripts.figures
 
 lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was saved from one clean run
 	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py

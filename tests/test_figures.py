@@ -1,6 +1,6 @@
-"""The book's diagrams (book/_static/figures/*.svg) are exactly what scripts/make_figures.py draws.
+"""The book's diagrams (book/_static/figures/*.svg) are exactly what scripts/figures draws.
 
-The SVG files are committed so that the book builds without running the script; these
+The SVG files are committed so that the book builds without running the package; these
 tests regenerate them into a scratch folder and compare bytes, so a committed diagram
 cannot drift from its code. When one fails: run `make figures` and commit the SVGs.
 """
@@ -12,33 +12,37 @@ from pathlib import Path
 
 import pytest
 
-from scripts import make_figures
-from scripts.make_figures import FIGURES, OUT_DIR, PANEL, LayoutError, Svg, contrast
+from scripts.figures import build, palette
+from scripts.figures.build import FIGURES, OUT_DIR
+from scripts.figures.byte_pair_merges import TOY, bpe_merges
+from scripts.figures.checks import LayoutError, contrast
+from scripts.figures.palette import PANEL
+from scripts.figures.svg import Svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 COMMITTED = sorted(OUT_DIR.glob("*.svg"))
 
 
 def test_committed_figures_are_what_the_script_draws(tmp_path: Path) -> None:
-    assert make_figures.main([str(tmp_path)]) == 0
+    assert build.main([str(tmp_path)]) == 0
     drawn = sorted(p.name for p in tmp_path.glob("*.svg"))
     assert drawn == sorted(f"{name}.svg" for name in FIGURES)
     assert [p.name for p in COMMITTED] == drawn, (
         f"{OUT_DIR} holds {[p.name for p in COMMITTED]}, the script draws {drawn}: "
         "run `make figures` (and delete any file the script no longer draws)")
     stale = [name for name in drawn if (tmp_path / name).read_bytes() != (OUT_DIR / name).read_bytes()]
-    assert not stale, f"{stale} differ from what scripts/make_figures.py draws: run `make figures`"
+    assert not stale, f"{stale} differ from what scripts/figures draws: run `make figures`"
 
 
 def test_drawing_twice_gives_the_same_bytes() -> None:
-    assert make_figures.render_all() == make_figures.render_all()
+    assert build.render_all() == build.render_all()
 
 
 def test_palette_is_the_books_okabe_ito() -> None:
     from shared.plotting import OKABE_ITO
 
-    ours = [make_figures.BLUE, make_figures.ORANGE, make_figures.GREEN, make_figures.VERMILLION,
-            make_figures.PURPLE, make_figures.SKY, make_figures.YELLOW, make_figures.BLACK]
+    ours = [palette.BLUE, palette.ORANGE, palette.GREEN, palette.VERMILLION,
+            palette.PURPLE, palette.SKY, palette.YELLOW, palette.BLACK]
     assert sorted(ours) == sorted(OKABE_ITO)
 
 
@@ -73,7 +77,7 @@ def test_layout_check_catches_overlapping_and_faint_labels() -> None:
     with pytest.raises(LayoutError, match="leaves the panel"):
         svg.check_layout()
     svg = Svg(300, 100, "test", "a test canvas")
-    svg.text(150, 50, "too pale", fill=make_figures.YELLOW)
+    svg.text(150, 50, "too pale", fill=palette.YELLOW)
     with pytest.raises(LayoutError, match="contrast"):
         svg.check_layout()
     svg = Svg(300, 100, "test", "a test canvas")  # rotated labels side by side do not overlap
@@ -82,11 +86,108 @@ def test_layout_check_catches_overlapping_and_faint_labels() -> None:
     svg.check_layout()
 
 
+def test_layout_check_catches_labels_on_circles_and_lines() -> None:
+    svg = Svg(300, 200, "test", "a test canvas")  # a rotated label whose end sits on a residual plus
+    svg.plus(110, 150)
+    svg.text(100, 100, "residual stream", size=12, bold=True, rotate=-90)
+    with pytest.raises(LayoutError, match="touches the circle"):
+        svg.check_layout()
+    svg = Svg(300, 200, "test", "a test canvas")  # the same label, moved clear of it
+    svg.plus(110, 150)
+    svg.text(100, 70, "residual stream", size=12, bold=True, rotate=-90)
+    svg.check_layout()
+    svg = Svg(300, 200, "test", "a test canvas")  # an arrow drawn through a label
+    svg.text(150, 100, "softmax")
+    svg.arrow([(100, 96), (200, 96)])
+    with pytest.raises(LayoutError, match="crossed by the line"):
+        svg.check_layout()
+    svg = Svg(300, 200, "test", "a test canvas")  # the label just above the arrow is fine
+    svg.text(150, 90, "softmax")
+    svg.arrow([(100, 96), (200, 96)])
+    svg.check_layout()
+
+
+PACKAGE = Path(build.__file__).parent
+LAYERS = {"palette": 0, "checks": 1, "svg": 2, "build": 4, "__main__": 5}  # every other module: a diagram (3)
+
+
+def test_package_modules_are_small_and_import_only_lower_layers() -> None:
+    """One module per diagram on shared helpers; no module over 350 lines and no import circle
+    (each module imports only modules of a lower layer: palette, checks, svg, diagrams, build)."""
+    import ast
+
+    modules = sorted(p for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+    assert {p.stem for p in modules} >= set(FIGURES), "each diagram lives in a module of its own name"
+    for path in modules:
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) < 350, f"{path.name} is too long: split it"
+        layer = LAYERS.get(path.stem, 3)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("scripts.figures."):
+                other = node.module.rsplit(".", 1)[1]
+                assert LAYERS.get(other, 3) < layer, f"{path.name} imports {other}: a circle in the making"
+
+
+def test_size_table_reads_the_configurations() -> None:
+    """gpt_data_flow's table: the shapes, the kind of positions and the tied head of each model."""
+    from scripts.figures.gpt_data_flow import size_table
+
+    rows = {name: vals for name, *vals in size_table()}
+    assert rows["C = d_model"] == ["64", "64", "768"]
+    assert rows["pos_embedding"] == ["sinusoidal", "learned", "learned"]
+    assert rows["tie_weights"] == ["no", "yes", "yes"]
+
+
 def test_byte_pair_merges_match_chapter_1() -> None:
     """The diagram's merges are the ones Chapter 1's table shows."""
-    steps = make_figures.bpe_merges(make_figures.TOY, 7)
+    steps = bpe_merges(TOY, 7)
     assert [pair for pair, _, _ in steps] == [
         (" ", "s"), (" s", "e"), (" se", "l"), (" sel", "l"), (" sell", "e"), (" selle", "r"),
         (" sell", "s")]
     assert [sum(len(w) for w in words) for _, _, words in steps] == [42, 36, 30, 24, 22, 20, 18]
-    assert "".join(piece for w in steps[-1][2] for piece in w) == make_figures.TOY
+    assert "".join(piece for w in steps[-1][2] for piece in w) == TOY
+
+
+def test_sampling_pipeline_bars_follow_shared_generation() -> None:
+    """Softmax before the filters; top-k keeps k tokens, top-p the fewest whose mass reaches p."""
+    from scripts.figures import sampling_pipeline as sp
+
+    logits, scaled, probs, after_k, after_p = sp.stages()
+    assert scaled == [v / sp.TEMPERATURE for v in logits]
+    assert abs(sum(probs) - 1) < 1e-6 and abs(sum(after_k) - 1) < 1e-6 and abs(sum(after_p) - 1) < 1e-6
+    assert sum(v > 0 for v in after_k) == sp.TOP_K
+    kept = sum(v > 0 for v in after_p)
+    assert sum(sorted(after_k, reverse=True)[:kept]) >= sp.TOP_P > sum(sorted(after_k, reverse=True)[:kept - 1])
+
+
+def test_unk_vocabulary_counts_add_up() -> None:
+    from scripts.figures.unk_vocabulary import vocabulary_counts
+    from shared.book import load_book_data
+
+    n = vocabulary_counts()
+    assert n["rows"] + n["n_unk"] == n["all"] == 50_257 and n["outputs"] == n["rows"] + 1
+    assert n["rare"] + n["unseen"] == n["n_unk"] == load_book_data()[0].n_unk_ids
+
+
+def test_gpt2_weight_map_transposes_exactly_the_conv1d_matrices() -> None:
+    from scripts.figures.gpt2_weight_map import weight_rows
+
+    rows, d_model, n_layers = weight_rows()
+    transposed = sorted(theirs for theirs, _, t, _, _ in rows if t)
+    assert transposed == ["h.N.attn.c_attn.weight", "h.N.attn.c_proj.weight", "h.N.mlp.c_fc.weight",
+                          "h.N.mlp.c_proj.weight"]
+    assert all(tshape == oshape[::-1] for _, _, t, tshape, oshape in rows if t)
+    assert ("h.N.attn.c_attn.weight", "blocks.N.attn.qkv.weight", True, (d_model, 3 * d_model),
+            (3 * d_model, d_model)) in rows
+
+
+def test_kv_cache_restart_is_generates_rule() -> None:
+    """The diagram's restart keeps context_length // 2 tokens, as shared.generation.generate does."""
+    import inspect
+
+    from scripts.figures.kv_cache import window
+    from shared import generation
+
+    length, keep = window()
+    assert keep == length // 2
+    assert "max(1, L // 2)" in inspect.getsource(generation.generate)
