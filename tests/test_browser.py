@@ -478,7 +478,7 @@ def test_page(page, base_url, page_name):
 
 
 
-# -- c) the diagrams (book/_static/figures/*.svg, drawn by scripts/make_figures.py) ----------
+# -- c) the diagrams (book/_static/figures/*.svg, drawn by scripts/figures/) ----------
 DIAGRAMS = sorted(p.name for p in (BOOK_ROOT / "book" / "_static" / "figures").glob("*.svg"))
 
 # The image as the reader sees it: loaded, its size, and whether it fits the text column.

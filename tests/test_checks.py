@@ -282,7 +282,7 @@ def test_every_check_is_tested():
 
 
 def test_reference_merge_pair():
-    """The book's merge step (also used by scripts/make_figures.py): left to right, no overlaps."""
+    """The book's merge step (also used by scripts/figures/): left to right, no overlaps."""
     assert checks.reference_merge_pair(list("aaab"), ("a", "a")) == ["aa", "a", "b"]
     assert checks.reference_merge_pair([" s", "e", "l", "l"], ("l", "l")) == [" s", "e", "ll"]
     assert checks.reference_merge_pair([], ("a", "b")) == []
