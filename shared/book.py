@@ -53,7 +53,8 @@ __all__ = [
     "load_book_model",
     "book_model_info",
     "arithmetic",
-    "book_model_arithmetic",
+    "recipe_runs",
+    "recorded_sha256",
 ]
 
 #: The recipe of the model Chapter 7 trains and Chapters 8 and 9 use.
@@ -69,9 +70,10 @@ MIN_COUNT = 2
 
 #: The shipped weights, and the SHA-256 of that file (printed by ``python -m shared.book``).
 BOOK_MODEL_FILE = Path(__file__).resolve().parent / "weights" / "book_model.safetensors"
-#: The arithmetic of the machine that made the shipped file (:func:`arithmetic`), written beside it.
-BOOK_MODEL_ARITHMETIC_FILE = BOOK_MODEL_FILE.with_suffix(".arithmetic.json")
-BOOK_MODEL_SHA256 = "d2ac068b53007ac956c49491e5ca6102642ddb875228e20a0362c02c6319d0f8"
+#: Runs of the recipe, by the arithmetic that made them (:func:`arithmetic`): the SHA-256 of the file
+#: each wrote, and the arithmetic of the run that made the shipped file (null: not recorded).
+RECIPE_RUNS_FILE = BOOK_MODEL_FILE.parent / "recipe_runs.json"
+BOOK_MODEL_SHA256 = "b7686594575bd0e9da6a50be39a7e94e58faaae6d9b7cc8fe20b6f4255756dc0"
 MAX_FILE_BYTES = 2_000_000  # the book's size limit for a file of weights in git
 
 _FORMAT = "tfs-book-model-1"
@@ -282,26 +284,46 @@ def arithmetic() -> dict:
             "kernels": torch.backends.cpu.get_cpu_capability(), "mkl_cbwr": os.environ.get("MKL_CBWR", "")}
 
 
-def book_model_arithmetic() -> dict:
-    """:func:`arithmetic` of the machine that made the shipped file (empty if unrecorded)."""
-    if not BOOK_MODEL_ARITHMETIC_FILE.is_file():
-        return {}
-    return json.loads(BOOK_MODEL_ARITHMETIC_FILE.read_text())
+def recipe_runs() -> dict:
+    """The record of :data:`RECIPE_RUNS_FILE`: ``{"shipped": arithmetic or None, "runs": [...]}``,
+    each run ``{"arithmetic": ..., "sha256": ..., "val_loss": ...}``."""
+    if not RECIPE_RUNS_FILE.is_file():
+        return {"shipped": None, "runs": []}
+    return json.loads(RECIPE_RUNS_FILE.read_text())
 
 
-def main() -> None:
-    """Train the book model by Chapter 7's recipe and write the shipped file, and beside it the
-    arithmetic of the machine that made it."""
+def recorded_sha256(record: dict) -> str | None:
+    """The SHA-256 of the file the recipe wrote on the arithmetic ``record``, if a run is recorded."""
+    return next((run["sha256"] for run in recipe_runs()["runs"] if run["arithmetic"] == record), None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train the book model by Chapter 7's recipe; write the shipped file (or, with ``--record``,
+    only a scratch copy) and record the run's arithmetic and SHA-256 in :data:`RECIPE_RUNS_FILE`."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m shared.book", description=main.__doc__)
+    parser.add_argument("--record", action="store_true",
+                        help="keep the shipped file; only record what this machine's run writes")
+    args = parser.parse_args(argv)
     model, vocab, history = train_book_model()
-    path = save_book_model(BOOK_MODEL_FILE, model, vocab, history)
-    record = json.dumps(arithmetic(), indent=1, sort_keys=True) + "\n"
-    atomic_write(BOOK_MODEL_ARITHMETIC_FILE, lambda f: f.write(record.encode()))
+    target = Path(tempfile.mkdtemp()) / BOOK_MODEL_FILE.name if args.record else BOOK_MODEL_FILE
+    path = save_book_model(target, model, vocab, history)
     size, digest = path.stat().st_size, sha256_of(path)
     print(f"wrote {path} ({size:,} bytes); validation loss {history.full_val_loss[-1]:.4f}")
     print(f"SHA-256: {digest}")
     if size > MAX_FILE_BYTES:
         raise SystemExit(f"the file is larger than {MAX_FILE_BYTES:,} bytes: make the model smaller")
-    if digest != BOOK_MODEL_SHA256:
+    here, runs = arithmetic(), recipe_runs()
+    runs["runs"] = [run for run in runs["runs"] if run["arithmetic"] != here]
+    runs["runs"].append({"arithmetic": here, "sha256": digest, "val_loss": round(history.full_val_loss[-1], 6)})
+    if not args.record:
+        runs["shipped"] = here
+    text = json.dumps(runs, indent=1, sort_keys=True) + "\n"
+    atomic_write(RECIPE_RUNS_FILE, lambda f: f.write(text.encode()))
+    print(f"recorded in {RECIPE_RUNS_FILE}")
+    if not args.record and digest != BOOK_MODEL_SHA256:
         print("This differs from BOOK_MODEL_SHA256 in shared/book.py: update it (and re-run Chapters 8 and 9).")
 
 

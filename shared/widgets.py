@@ -46,7 +46,7 @@ __all__ = ["HTML_VERSION", "MAX_FRAMES", "SliderFigure"]
 # older version must be re-executed (tests/test_widgets.py names them).
 HTML_VERSION = 3
 MAX_FRAMES = 24  # frames of one SliderFigure: each one is a PNG stored in the page
-FRAME_DPI = 80  # PNG frames stay light: a 7-inch figure is 560 pixels wide
+FRAME_DPI = 72  # PNG frames stay light: a 7-inch figure is 504 pixels wide (the chapters total <= 2 MB)
 LIVE_DPI = 100  # the live Jupyter view redraws one figure at a time, at the page's dpi
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

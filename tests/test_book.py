@@ -1,6 +1,7 @@
 """shared.book: the shipped weights of the book model, and the chapters that use them."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -139,11 +140,32 @@ def test_chapter_8_shows_the_sha256_of_the_weights_it_loaded():
 
 
 
-def test_the_shipped_file_records_the_arithmetic_that_made_it():
-    """Chapter 7 decides between 'bit for bit' and 'within a band' by comparing these records."""
-    recorded, here = book.book_model_arithmetic(), book.arithmetic()
-    assert set(recorded) == set(here) == {"cpu", "machine", "torch", "kernels", "mkl_cbwr"}
-    assert all(isinstance(v, str) for v in recorded.values()) and recorded["torch"].startswith("2.")
+def test_the_recipe_runs_record_names_each_arithmetic_once():
+    """Chapter 7 compares its run's file with the SHA-256 recorded for this machine's arithmetic."""
+    runs = book.recipe_runs()
+    keys = {"cpu", "machine", "torch", "kernels", "mkl_cbwr"}
+    assert set(book.arithmetic()) == keys
+    assert runs["runs"], "no run recorded: python -m shared.book --record"
+    records = [run["arithmetic"] for run in runs["runs"]]
+    assert all(set(r) == keys for r in records)
+    assert len({json.dumps(r, sort_keys=True) for r in records}) == len(records)
+    assert all(len(run["sha256"]) == 64 and 3 < run["val_loss"] < 6 for run in runs["runs"])
+    assert runs["shipped"] is None or set(runs["shipped"]) == keys
+
+
+def test_record_only_keeps_the_shipped_file(tmp_path, monkeypatch):
+    """`python -m shared.book --record` writes its record, never the shipped weights."""
+    monkeypatch.setattr(book, "RECIPE_RUNS_FILE", tmp_path / "runs.json")
+    monkeypatch.setattr(book, "BOOK_MODEL_FILE", tmp_path / "book_model.safetensors")
+    tiny = replace(book.BOOK_TRAIN, steps=2, eval_every=2, full_eval_every=2, warmup_steps=1)
+    real_train = book.train_book_model
+    monkeypatch.setattr(book, "train_book_model", lambda: real_train(progress=False, cfg=tiny))
+    book.main(["--record"])
+    runs = json.loads((tmp_path / "runs.json").read_text())
+    assert not (tmp_path / "book_model.safetensors").exists() and runs["shipped"] is None
+    assert [run["arithmetic"] for run in runs["runs"]] == [book.arithmetic()]
+    book.main(["--record"])  # the same arithmetic again: replaced, not added
+    assert len(json.loads((tmp_path / "runs.json").read_text())["runs"]) == 1
 
 
 def test_the_arithmetic_record_follows_the_kernels_and_mkl_mode(monkeypatch):

@@ -524,3 +524,23 @@ def test_diagram_is_shown_and_readable_in_light_and_dark_mode(page, base_url, na
     brightness = ImageStat.Stat(Image.open(BytesIO(img.screenshot())).convert("L")).mean[0]
     assert brightness > 150, f"{name} on a dark page: mean brightness {brightness:.0f}, it needs its light panel"
     assert not page.problems.all(), "\n".join(page.problems.all())
+
+
+# -- d) exercise solutions: hidden, input and output, until the reader opens them ------------
+CHAPTER_PAGES = [p for p in book_pages() if p.startswith("chapters/")]
+
+
+@pytest.mark.parametrize("page_name", CHAPTER_PAGES or [pytest.param(None, marks=pytest.mark.skip("no chapters"))])
+def test_exercise_solutions_are_hidden_until_opened(page, base_url, page_name):
+    """A solution cell (tag hide-cell) shows neither its code nor its printed answer until clicked."""
+    page.goto(base_url + page_name)
+    exercises = page.locator("section#exercises")
+    assert exercises.count() == 1, f"{page_name}: no Exercises section"
+    toggles = exercises.locator("details.hide")
+    outputs = exercises.locator("details.hide .cell_output, details.hide .cell_input")
+    assert toggles.count() >= 1 and outputs.count() >= 1, f"{page_name}: no hidden solution cells"
+    visible = [i for i in range(outputs.count()) if outputs.nth(i).is_visible()]
+    assert not visible, f"{page_name}: {len(visible)} solution inputs/outputs visible before any click"
+    toggles.first.locator("summary").first.click()
+    opened = toggles.first.locator(".cell_output, .cell_input")
+    assert any(opened.nth(i).is_visible() for i in range(opened.count())), f"{page_name}: the toggle did not open"
