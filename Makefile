@@ -10,7 +10,7 @@ HTML   := _build/html
 
 
 .DEFAULT_GOAL := help
-.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures
+.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures gettext
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -79,10 +79,11 @@ serve: book ## Serve the built book on http://127.0.0.1:8000
 figures: $(STAMP) ## Redraw the diagrams into book/_static/figures/ (commit the SVGs)
 	$(BIN)/python -m scripts.figures
 
-lint: $(STAMP) ## Lint the Python code (ruff); check that every notebook was saved from one clean run
+lint: $(STAMP) ## Lint the Python code (ruff); check the notebooks, the glued numbers and the Chinese catalogues
 	$(BIN)/ruff check shared/ scripts/ bench/ tests/ book/_ext/ conftest.py
 	$(BIN)/python scripts/check_notebooks.py chapters/*.ipynb
 	$(BIN)/python scripts/check_glue.py chapters/*.ipynb
+	$(BIN)/python -m scripts.check_translations
 
 bench: $(STAMP) ## Run the benchmark scripts (CPU; prints and records figures; about an hour)
 	$(BIN)/python -m bench.train_speed
@@ -94,3 +95,11 @@ bench: $(STAMP) ## Run the benchmark scripts (CPU; prints and records figures; a
 
 clean: ## Remove the build output and the virtual environment (keeps data/)
 	rm -rf _build $(VENV) .pytest_cache
+
+# The Chinese edition: Sphinx extracts every message of the English pages, and sphinx-intl
+# merges them into locale/zh_CN/LC_MESSAGES/*.po (new English: an empty or fuzzy entry to
+# translate; gone English: dropped). `make lint` refuses what is left untranslated.
+gettext: $(STAMP) ## Extract the English messages and update the Chinese catalogues (locale/zh_CN)
+	rm -rf _build/gettext-extract
+	$(BIN)/jupyter-book build . --path-output _build/gettext-extract --builder custom --custom-builder gettext --all
+	$(BIN)/sphinx-intl update --pot-dir _build/gettext-extract/_build/gettext --language zh_CN --locale-dir locale --line-width 76
