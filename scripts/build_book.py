@@ -3,7 +3,9 @@
     python scripts/build_book.py [BOOK_ROOT]
 
 BOOK_ROOT defaults to this repository (a scratch copy of the book can be built the
-same way). Besides running Jupyter Book, this script makes the book work offline:
+same way). It builds the English book into ``_build/html/`` and, where ``locale/zh_CN/``
+exists, the Chinese edition into ``_build/html/zh/`` (both with warnings as errors).
+Besides running Jupyter Book, this script makes the book work offline:
 
 * MathJax 3 is vendored from the installed ``django-static-mathjax`` package (its
   ``mathjax`` folder) into ``_build/html/_vendor/mathjax/``: the output, not git,
@@ -80,26 +82,81 @@ def external_resources(html_dir: Path) -> list[str]:
     return found
 
 
-def main(root: Path = ROOT) -> int:
-    html_dir = root / "_build" / "html"
-    # Before the build, so that Sphinx finds the file and adds its checksum to the URL.
-    vendor_mathjax(html_dir)
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), "--path-output", str(root),
+# The Chinese edition: the same sources, with every message from locale/zh_CN (see
+# CONTRIBUTING.md). It is written to _build/html/zh/ and links to the English pages.
+LANGUAGES = {"zh_CN": {"folder": "zh", "title": "从零构建 Transformer",
+                       "author": "《从零构建 Transformer》作者"}}
+
+
+def edition_config(root: Path, language: str) -> Path:
+    """Write the configuration of one translated edition; return its path.
+
+    Jupyter Book 1's CLI has no ``-D language=...``; a second _config.yml does it. Paths
+    that Jupyter Book reads relative to the configuration file are made absolute; MathJax
+    is shared with the English book (one folder up from the edition's _static/).
+    """
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    edition = LANGUAGES[language]
+    config["title"], config["author"] = edition["title"], edition["author"]
+    sphinx = config["sphinx"]
+    sphinx["local_extensions"] = {name: str((root / folder).resolve())
+                                  for name, folder in sphinx["local_extensions"].items()}
+    sphinx["config"]["language"] = language
+    sphinx["config"]["mathjax_path"] = "../" + sphinx["config"]["mathjax_path"]
+    path = root / "_build" / f"config-{language}" / "_config.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def jupyter_book(root: Path, *args: str) -> int:
+    """Run Jupyter Book's build on root with warnings as errors."""
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), *args,
            "-W", "-n", "--keep-going", "--all"]  # --all: no stale pages
     # jupyter-book's console script is `jupyter-book`; its module has no __main__ in 1.x.
     jb = Path(sys.executable).with_name("jupyter-book")
     if jb.exists():
         cmd = [str(jb), *cmd[3:]]
-    status = subprocess.call(cmd, cwd=root)
+    return subprocess.call(cmd, cwd=root)
+
+
+def build_edition(root: Path, language: str, html_dir: Path) -> int:
+    """Build one translated edition into html_dir/<folder>/ (replacing what was there)."""
+    out = root / "_build" / f"edition-{language}"
+    status = jupyter_book(root, "--path-output", str(out), "--config",
+                          str(edition_config(root, language)))
+    if status != 0:
+        return status
+    dest = html_dir / LANGUAGES[language]["folder"]
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(out / "_build" / "html", dest)
+    return 0
+
+
+def main(root: Path = ROOT, languages: list[str] | None = None) -> int:
+    html_dir = root / "_build" / "html"
+    # Before the build, so that Sphinx finds the file and adds its checksum to the URL.
+    vendor_mathjax(html_dir)
+    status = jupyter_book(root, "--path-output", str(root))
     if status != 0:
         return status
     vendor_mathjax(html_dir)  # in case the build started from an empty folder
+    if languages is None:
+        languages = [lang for lang in LANGUAGES if (root / "locale" / lang).is_dir()]
+    for language in languages:
+        status = build_edition(root, language, html_dir)
+        if status != 0:
+            return status
     external = external_resources(html_dir)
     if external:
         print("The book must load nothing from the network; these pages do:", file=sys.stderr)
         print("\n".join(f"  {line}" for line in external), file=sys.stderr)
         return 1
-    print(f"Offline check passed: no page loads anything from another host ({html_dir}).")
+    editions = ", ".join(["English", *(f"{lang} in {LANGUAGES[lang]['folder']}/" for lang in languages)])
+    print(f"Offline check passed: no page loads anything from another host ({html_dir}; {editions}).")
     return 0
 
 

@@ -13,7 +13,10 @@ the book must be fully self-contained (MathJax included).
   shows where its loop ended (not 0% with "?" placeholders). A full-page
   screenshot of each page goes to _build/screenshots/ for a human to look at;
 * every diagram of book/_static/figures/ is on a page, loads, fits the column and sits on
-  a light panel in light and dark mode.
+  a light panel in light and dark mode;
+* the Chinese edition (_build/html/zh/) passes the same page and slider checks, each page
+  links to the same page in the other edition and back, its widgets and the theme speak
+  Chinese, and its search (jieba) finds the chapters by their Chinese terms.
 
 Set TFS_BOOK_HTML to test another build (a scratch copy of the book).
 """
@@ -39,7 +42,8 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SKIP_DIRS = {"_static", "_sources", "_images", "_vendor", "_downloads", "jupyter_execute"}
-SKIP_PAGES = {"genindex.html", "search.html"}
+SKIP_PAGES = {"genindex.html", "search.html", "zh/genindex.html", "zh/search.html"}
+EDITION = "zh"  # the Chinese edition's folder inside HTML_DIR
 # TeX that MathJax should have replaced: seen in the visible text, the maths was not typeset.
 RAW_TEX = ["$$", "\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\text{"]
 
@@ -65,7 +69,7 @@ def book_pages() -> list[str]:
     pages = []
     for path in sorted(HTML_DIR.rglob("*.html")):
         rel = path.relative_to(HTML_DIR)
-        if rel.parts[0] in SKIP_DIRS or rel.as_posix() in SKIP_PAGES:
+        if set(rel.parts[:2]) & SKIP_DIRS or rel.as_posix() in SKIP_PAGES:
             continue
         pages.append(rel.as_posix())
     return pages
@@ -544,3 +548,63 @@ def test_exercise_solutions_are_hidden_until_opened(page, base_url, page_name):
     toggles.first.locator("summary").first.click()
     opened = toggles.first.locator(".cell_output, .cell_input")
     assert any(opened.nth(i).is_visible() for i in range(opened.count())), f"{page_name}: the toggle did not open"
+
+
+# -- e) the two editions: language links, Chinese strings, Chinese search -----------------
+ENGLISH_PAGES = [p for p in book_pages() if not p.startswith(EDITION + "/") and not is_redirect(p)]
+CHINESE_PAGES = [p for p in book_pages() if p.startswith(EDITION + "/") and not is_redirect(p)]
+
+
+def test_both_editions_have_the_same_pages():
+    assert CHINESE_PAGES, f"no Chinese edition in {HTML_DIR / EDITION}"
+    assert sorted(p.removeprefix(EDITION + "/") for p in CHINESE_PAGES) == sorted(ENGLISH_PAGES)
+
+
+LANGUAGE_LINK = "() => { const a = document.querySelector('p.tfs-language-link a'); return a && a.href; }"
+
+
+@pytest.mark.parametrize("page_name", ENGLISH_PAGES or [pytest.param(None, marks=pytest.mark.skip("no pages"))])
+def test_language_links_go_to_the_same_page_and_back(page, base_url, page_name):
+    page.goto(base_url + page_name, wait_until="load")
+    there = page.evaluate(LANGUAGE_LINK)
+    assert there == base_url + EDITION + "/" + page_name, there
+    page.goto(there, wait_until="load")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    back = page.evaluate(LANGUAGE_LINK)
+    assert back == base_url + page_name, back
+    assert not page.problems.all(), "\n".join(page.problems.all())
+
+
+def test_chinese_pages_are_in_chinese(page, base_url):
+    """Prose, theme strings and the sliders' captions of a Chinese page are Chinese."""
+    page.goto(base_url + EDITION + "/chapters/08_generation.html", wait_until="load")
+    title = page.locator("article h1").first.inner_text()
+    assert re.search(r"[\u4e00-\u9fff]", title), title
+    search = page.locator("input[name=q]").first.get_attribute("placeholder")
+    assert search == "搜索本书……", search
+    toggle = page.locator("button.primary-toggle").first.get_attribute("title")
+    assert toggle in ("显示或隐藏目录栏", None) or re.search(r"[\u4e00-\u9fff]", toggle), toggle
+    captions = page.locator(".tfs-slider-figure figcaption").all_inner_texts()
+    assert captions and all(re.search(r"[\u4e00-\u9fff]", c) for c in captions), captions
+    summaries = page.locator("article details summary").all_inner_texts()
+    assert "Answer" not in [s.strip() for s in summaries], summaries
+    assert not page.problems.all(), "\n".join(page.problems.all())
+
+
+SEARCH_RESULTS = """async () => {
+  for (let i = 0; i < 100; i++) {
+    const items = document.querySelectorAll('#search-results li a, ul.search li a');
+    if (items.length) return Array.from(items).map(a => a.getAttribute('href'));
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return [];
+}"""
+
+
+@pytest.mark.parametrize("query, chapter", [("注意力", "04_attention_scores"),
+                                            ("因果掩码", "05_causal_mask")])
+def test_chinese_search_finds_the_chapter(page, base_url, query, chapter):
+    page.goto(base_url + EDITION + "/search.html?q=" + query, wait_until="load")
+    found = page.evaluate(SEARCH_RESULTS)
+    assert any(chapter in href for href in found), (query, found)
+    assert not page.problems.all(), "\n".join(page.problems.all())
