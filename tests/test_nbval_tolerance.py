@@ -75,3 +75,22 @@ def test_digits_grouped_by_commas_are_one_number():
     assert problems == [] and aligned == stored  # 50,182 is 0.03% from 50,168, not 168 against 182
     _, problems = align_numbers("51,200 bits", "50,168 bits", Tolerance(rtol=0.01))
     assert len(problems) == 1  # 2% away: out of a 1% band
+
+
+def test_measured_bands_apply_number_by_number():
+    from tests.nbval_tolerance import Tolerance, align_outputs
+
+    def out(text):
+        return [{"output_type": "stream", "name": "stdout", "text": text}]
+
+    stored = out("steps 20, loss 5.712\n")
+    # The count 20 must match exactly; the loss may move by 0.005.
+    _, problems = align_outputs(out("steps 20, loss 5.716\n"), stored, Tolerance(), bands=(0.0, 0.005))
+    assert problems == []
+    _, problems = align_outputs(out("steps 20, loss 5.716\n"), stored, Tolerance(), bands=(0.0, 0.002))
+    assert len(problems) == 1 and "5.716" in problems[0]
+    _, problems = align_outputs(out("steps 21, loss 5.712\n"), stored, Tolerance(), bands=(0.0, 0.005))
+    assert len(problems) == 1 and "21" in problems[0]
+    # Bands that do not fit the stored numbers (a cell changed since calibration) are not used.
+    _, problems = align_outputs(out("steps 20, loss 5.716\n"), stored, Tolerance(rtol=0.0), bands=(0.0,))
+    assert len(problems) == 1
