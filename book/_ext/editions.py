@@ -13,6 +13,8 @@ not give:
   missing and corrected strings. Those that the theme passes through gettext are merged
   in front of the theme's catalogue; those that its templates hard-code (tooltips, the
   search box, ARIA labels) are replaced in the page by a small script.
+* **The parts' captions** of the table of contents, which sphinx-external-toc inserts
+  after Sphinx has translated the page (:class:`TranslateTocCaptions`).
 * **Strings inside the stored outputs.** The sliders' and the explorer's captions and alt
   texts are part of the English notebooks' outputs; ``locale/zh_CN/widgets.tsv`` maps
   each of them to Chinese, and the same script swaps them in when the page is Chinese
@@ -30,8 +32,10 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from sphinx import locale
+from sphinx import addnodes, locale
 from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITIONS = {"en": ("English", "en"), "zh_CN": ("中文", "zh-CN")}
@@ -127,6 +131,30 @@ _SCRIPT = """(function () {
 """
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the parts' captions (Getting started, ...) of the table of contents.
+
+    sphinx-external-toc inserts the toctrees of _toc.yml (priority 100) after Sphinx has
+    translated the page (priority 20), so their captions stayed English although the
+    root page's catalogue translates them. This runs just after and looks them up there.
+    """
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        if (self.config.language or "en") == "en":
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalogue, found = locale.init(dirs, self.config.language, domain)
+        if not found:
+            return
+        for node in self.document.findall(addnodes.toctree):
+            caption = node.get("caption")
+            if caption:
+                node["caption"] = node["rawcaption"] = catalogue.gettext(caption)
+
+
 def _language_link(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Prepend to the page's body a link to the same page in the other edition."""
     if "body" not in context or not _has_chinese_edition():
@@ -148,4 +176,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _merge_theme_strings)
     app.connect("builder-inited", _page_script)
     app.connect("html-page-context", _language_link)
+    app.add_transform(TranslateTocCaptions)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
