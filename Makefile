@@ -10,7 +10,7 @@ HTML   := _build/html
 
 
 .DEFAULT_GOAL := help
-.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures gettext
+.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures gettext calibrate
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ PORTABLE_ENV := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's floating-point arithmetic
 	$(PORTABLE_ENV) $(PYTEST) $(or $(NB),chapters)
+
+# How far each tolerance-checked number moves with the CPU's arithmetic, measured by running
+# the chapters under native, avx2, default and MKL_CBWR=COMPATIBLE arithmetic; the spreads and
+# the bands derived from them go to tests/tolerances.json (commit it). About an hour on 2 cores.
+calibrate: $(STAMP) ## Measure the tolerance bands of the chapters' float outputs (tests/tolerances.json)
+	TFS_OFFLINE=1 $(BIN)/python -m scripts.calibrate $(NB)
 
 book-model: $(STAMP) ## Retrain the book model by Chapter 7's recipe into shared/weights/ (prints its SHA-256)
 	$(BIN)/python -m shared.book

@@ -1,0 +1,69 @@
+"""The tolerance bands are measured, and none is wide enough to hide a claimed effect.
+
+tests/tolerances.json is written by `make calibrate` (scripts/calibrate.py): for every
+cell tagged ``nbval-tolerance``, the spread of each printed number under the arithmetic
+variants this machine can produce, and the band nbval allows it. These tests check that
+
+* the file says when, where and how it was measured;
+* every tagged cell of every chapter has bands, for exactly the numbers it stores now
+  (a cell whose output changed must be calibrated again);
+* a number that no variant moved and that is printed as an integer is compared exactly;
+* each band follows the rule from its spread (the bands are derived, not typed);
+* for every difference the prose draws between two numbers of a cell (the cell's
+  ``nbval.claims``, pairs of positions in its list of numbers), each band is at most half
+  that difference: no band could turn the claim around or make it vanish.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from scripts import calibrate
+
+ROOT = Path(__file__).resolve().parent.parent
+TOLERANCES = json.loads((ROOT / "tests" / "tolerances.json").read_text())
+TAGGED = [(nb.name, cell_id, cell)
+          for nb in sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
+          for cell_id, cell in calibrate.tagged_cells(nbformat.read(nb, as_version=4)).items()]
+
+
+def test_the_measurement_is_described():
+    assert set(TOLERANCES["variants"]) == set(calibrate.VARIANTS)
+    assert TOLERANCES["measured"] and TOLERANCES["cpu"] and TOLERANCES["torch"]
+
+
+@pytest.mark.parametrize("chapter, cell_id, cell", TAGGED, ids=[f"{c}:{i}" for c, i, _ in TAGGED])
+def test_every_tagged_cell_has_measured_bands(chapter, cell_id, cell):
+    entry = TOLERANCES["chapters"].get(chapter, {}).get(cell_id)
+    assert entry, f"{chapter} cell {cell_id} has no measured bands: run `make calibrate`"
+    assert entry["numbers"] == calibrate.numbers(cell), \
+        f"{chapter} cell {cell_id} prints other numbers than were calibrated: run `make calibrate`"
+    for printed, spread, band in zip(entry["numbers"], entry["spread"], entry["band"], strict=True):
+        assert band == float(f"{calibrate.band(printed, spread):.3g}"), (printed, spread, band)
+        if spread == 0 and calibrate.is_integer(printed):
+            assert band == 0, f"{printed} never moved: it must be compared exactly"
+
+
+CLAIMS = [(chapter, cell_id, pair) for chapter, cell_id, cell in TAGGED
+          for pair in cell.get("metadata", {}).get("nbval", {}).get("claims", [])]
+
+
+def test_the_chapters_state_claims():
+    assert len(CLAIMS) >= 30
+
+
+@pytest.mark.parametrize("chapter, cell_id, pair", CLAIMS,
+                         ids=[f"{c}:{i}:{p[0]}-{p[1]}" for c, i, p in CLAIMS])
+def test_no_band_can_hide_a_claimed_difference(chapter, cell_id, pair):
+    entry = TOLERANCES["chapters"][chapter][cell_id]
+    i, j = pair
+    difference = abs(float(entry["numbers"][i]) - float(entry["numbers"][j]))
+    assert difference > 0, f"claim {pair} compares two equal numbers"
+    for k in pair:
+        assert entry["band"][k] <= difference / 2, (
+            f"{chapter} cell {cell_id}: the band of {entry['numbers'][k]} (±{entry['band'][k]}) "
+            f"is more than half the difference {difference:.4g} that the prose draws")
