@@ -3,6 +3,8 @@
 The SVG files are committed so that the book builds without running the package; these
 tests regenerate them into a scratch folder and compare bytes, so a committed diagram
 cannot drift from its code. When one fails: run `make figures` and commit the SVGs.
+Every diagram is drawn in English (NAME.svg) and in Chinese (zh_CN/NAME.svg), whose
+words come from scripts/figures/strings.py.
 """
 
 from __future__ import annotations
@@ -12,26 +14,78 @@ from pathlib import Path
 
 import pytest
 
-from scripts.figures import build, palette
+from scripts.figures import build, palette, strings
 from scripts.figures.build import FIGURES, OUT_DIR
 from scripts.figures.byte_pair_merges import TOY, bpe_merges
-from scripts.figures.checks import LayoutError, contrast
+from scripts.figures.checks import LayoutError, contrast, text_width
 from scripts.figures.palette import PANEL
 from scripts.figures.svg import Svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 COMMITTED = sorted(OUT_DIR.glob("*.svg"))
+COMMITTED_ZH = sorted((OUT_DIR / "zh_CN").glob("*.svg"))
+CJK_FONT_STACK = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei'"
 
 
 def test_committed_figures_are_what_the_script_draws(tmp_path: Path) -> None:
     assert build.main([str(tmp_path)]) == 0
-    drawn = sorted(p.name for p in tmp_path.glob("*.svg"))
-    assert drawn == sorted(f"{name}.svg" for name in FIGURES)
-    assert [p.name for p in COMMITTED] == drawn, (
-        f"{OUT_DIR} holds {[p.name for p in COMMITTED]}, the script draws {drawn}: "
-        "run `make figures` (and delete any file the script no longer draws)")
-    stale = [name for name in drawn if (tmp_path / name).read_bytes() != (OUT_DIR / name).read_bytes()]
-    assert not stale, f"{stale} differ from what scripts/figures draws: run `make figures`"
+    for folder, committed in [("", COMMITTED), ("zh_CN", COMMITTED_ZH)]:
+        drawn = sorted(p.name for p in (tmp_path / folder).glob("*.svg"))
+        assert drawn == sorted(f"{name}.svg" for name in FIGURES)
+        assert [p.name for p in committed] == drawn, (
+            f"{OUT_DIR / folder} holds {[p.name for p in committed]}, the script draws {drawn}: "
+            "run `make figures` (and delete any file the script no longer draws)")
+        stale = [name for name in drawn
+                 if (tmp_path / folder / name).read_bytes() != (OUT_DIR / folder / name).read_bytes()]
+        assert not stale, f"{folder or 'English'}: {stale} differ from what scripts/figures draws: run `make figures`"
+
+
+def test_every_diagram_has_a_chinese_drawing_in_chinese_fonts() -> None:
+    """zh_CN/NAME.svg (what the Chinese book shows instead of NAME.svg) exists for every diagram,
+    is marked as Chinese, names a CJK font stack and labels in Chinese characters."""
+    assert [p.name for p in COMMITTED_ZH] == [p.name for p in COMMITTED]
+    for path in COMMITTED_ZH:
+        root = ET.parse(path).getroot()
+        assert root.get(XML_LANG) == "zh-CN", path.name
+        assert root.get("font-family").startswith(CJK_FONT_STACK) and "sans-serif" in root.get("font-family")
+        texts = [el.text or "" for el in root.iter(f"{SVG_NS}text")]
+        chinese = [t for t in texts if any("\u4e00" <= ch <= "\u9fff" for ch in t)]
+        assert len(chinese) >= 5, f"{path.name}: only {chinese} in Chinese"
+        title = root.find(f"{SVG_NS}title").text
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in title), f"{path.name}: title {title!r}"
+        english = ET.parse(OUT_DIR / path.name).getroot()
+        assert (root.get("width"), root.get("height")) == (english.get("width"), english.get("height"))
+
+
+def test_string_table_has_no_stale_entries() -> None:
+    """Every Chinese string is still drawn (an English text changed without its key would leave one
+    behind; a missing one fails the drawing itself with a KeyError)."""
+    build.render_all(check=False)
+    assert not set(strings.ZH_CN) - strings.USED["zh_CN"], "unused entries in scripts/figures/strings.py"
+    assert strings.t("position {i}", "en", i=3) == "position 3"
+    assert strings.t("position {i}", "zh_CN", i=3) == "位置 3"
+    with pytest.raises(KeyError, match="no zh_CN text"):
+        strings.t("a string nobody translated", "zh_CN")
+
+
+def test_cjk_text_is_measured_one_em_per_character() -> None:
+    """In a Chinese drawing a CJK character and full-width punctuation are 1 em wide; so is an
+    ambiguous-width sign such as → (CJK fonts draw it full-width), but not in the code font."""
+    assert text_width("注意力分数", 14, cjk=True) == 5 * 14
+    assert text_width("（列）：", 12, cjk=True) == 4 * 12
+    assert text_width("键 →", 10, cjk=True) == 20 + text_width(" ", 10)
+    assert text_width("→", 10, mono=True, cjk=True) == text_width("→", 10, mono=True)
+    assert text_width("d_model", 12, cjk=True) == text_width("d_model", 12)
+    svg = Svg(300, 100, "test", "a test canvas", "zh_CN")  # two Chinese labels that would overlap
+    svg.text(100, 50, "多头注意力")
+    svg.text(150, 50, "前馈网络")
+    with pytest.raises(LayoutError, match="overlap"):
+        svg.check_layout()
+    svg = Svg(300, 100, "test", "a test canvas", "zh_CN")  # a long Chinese title off the panel
+    svg.text(24, 30, "因果掩码：查询只能关注不晚于自身位置的键", size=16, anchor="start")
+    with pytest.raises(LayoutError, match="leaves the panel"):
+        svg.check_layout()
 
 
 def test_drawing_twice_gives_the_same_bytes() -> None:
@@ -46,7 +100,8 @@ def test_palette_is_the_books_okabe_ito() -> None:
     assert sorted(ours) == sorted(OKABE_ITO)
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=[p.name for p in COMMITTED])
+@pytest.mark.parametrize("path", COMMITTED + COMMITTED_ZH,
+                         ids=[str(p.relative_to(OUT_DIR)) for p in COMMITTED + COMMITTED_ZH])
 def test_figure_is_a_self_contained_accessible_svg(path: Path) -> None:
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG_NS}svg"
@@ -108,19 +163,20 @@ def test_layout_check_catches_labels_on_circles_and_lines() -> None:
 
 
 PACKAGE = Path(build.__file__).parent
-LAYERS = {"palette": 0, "checks": 1, "svg": 2, "build": 4, "__main__": 5}  # every other module: a diagram (3)
+LAYERS = {"palette": 0, "strings": 0, "checks": 1, "svg": 2, "build": 4, "__main__": 5}  # else a diagram (3)
 
 
 def test_package_modules_are_small_and_import_only_lower_layers() -> None:
-    """One module per diagram on shared helpers; no module over 350 lines and no import circle
-    (each module imports only modules of a lower layer: palette, checks, svg, diagrams, build)."""
+    """One module per diagram on shared helpers; no module over 350 lines (but the string table,
+    which is data) and no import circle (each module imports only modules of a lower layer:
+    palette and strings, checks, svg, diagrams, build)."""
     import ast
 
     modules = sorted(p for p in PACKAGE.glob("*.py") if p.stem != "__init__")
     assert {p.stem for p in modules} >= set(FIGURES), "each diagram lives in a module of its own name"
     for path in modules:
         source = path.read_text(encoding="utf-8")
-        assert len(source.splitlines()) < 350, f"{path.name} is too long: split it"
+        assert path.stem == "strings" or len(source.splitlines()) < 350, f"{path.name} is too long: split it"
         layer = LAYERS.get(path.stem, 3)
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("scripts.figures."):

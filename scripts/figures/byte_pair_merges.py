@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 from scripts.figures.palette import BLACK, GREY_EDGE, MUTED, ORANGE, SKY, tint
+from scripts.figures.strings import translator
 from scripts.figures.svg import Svg
 from shared.checks import reference_merge_pair
 
@@ -29,30 +30,31 @@ def bpe_merges(text: str, n: int) -> list[tuple[tuple[str, str], int, list[list[
     return steps
 
 
-def byte_pair_merges() -> Svg:
+def byte_pair_merges(language: str = "en") -> Svg:
     """Seven merges of Chapter 1's toy text, two of its words shown after each."""
+    _ = translator(language)
     n = 7
     steps = bpe_merges(TOY, n)
     start = [list(w) for w in re.findall(r" ?\w+| ?[^\w\s]+|\s+", TOY)]
     shown = [4, 2]  # " sellers" and " sells"
     rh = 38
-    s = Svg(800, 150 + (n + 1) * rh, "Byte-pair merges on Chapter 1's toy text",
-            "The text 'a seller sells; sellers sell, and selling sells.' starts as 48 single "
-            "characters. Each step merges the most frequent pair of neighbouring symbols into a new "
-            "one: space and s, then ' s' and e, ' se' and l, ' sel' and l, ' sell' and e, ' selle' "
-            "and r, ' sell' and s. The word ' sellers' shrinks from 8 symbols to 2, ' sells' to 1, "
-            "and the whole text from 48 symbols to 18.")
-    s.text(24, 36, "Byte-pair encoding: merge the most frequent pair, again and again", size=16,
+    s = Svg(800, 150 + (n + 1) * rh, _("Byte-pair merges on Chapter 1's toy text"),
+            _("The text 'a seller sells; sellers sell, and selling sells.' starts as 48 single "
+              "characters. Each step merges the most frequent pair of neighbouring symbols into a new "
+              "one: space and s, then ' s' and e, ' se' and l, ' sel' and l, ' sell' and e, ' selle' "
+              "and r, ' sell' and s. The word ' sellers' shrinks from 8 symbols to 2, ' sells' to 1, "
+              "and the whole text from 48 symbols to 18."), language)
+    s.text(24, 36, _("Byte-pair encoding: merge the most frequent pair, again and again"), size=16,
            bold=True, anchor="start")
-    s.text(24, 58, f"Chapter 1's toy text: \u201c{TOY}\u201d   (␣ is a space)", size=12,
+    s.text(24, 58, _("Chapter 1's toy text: \u201c{toy}\u201d   (␣ is a space)", toy=TOY), size=12,
            anchor="start", fill=MUTED)
     cols = {"step": 28, "merge": 82, "w1": 262, "w2": 520, "n": 772}
     hy = 92
-    s.text(cols["step"], hy, "step", size=12, bold=True, anchor="start")
-    s.text(cols["merge"], hy, "merged pair (count)", size=12, bold=True, anchor="start")
-    s.text(cols["w1"], hy, "the word ␣sellers", size=12, bold=True, anchor="start")
-    s.text(cols["w2"], hy, "the word ␣sells", size=12, bold=True, anchor="start")
-    s.text(cols["n"], hy, "symbols in text", size=12, bold=True, anchor="end")
+    s.text(cols["step"], hy, _("step"), size=12, bold=True, anchor="start")
+    s.text(cols["merge"], hy, _("merged pair (count)"), size=12, bold=True, anchor="start")
+    s.text(cols["w1"], hy, _("the word ␣sellers"), size=12, bold=True, anchor="start")
+    s.text(cols["w2"], hy, _("the word ␣sells"), size=12, bold=True, anchor="start")
+    s.text(cols["n"], hy, _("symbols in text"), size=12, bold=True, anchor="end")
     s.polyline([(24, hy + 9), (776, hy + 9)], colour=GREY_EDGE, width=1)
 
     def show(piece: str) -> str:
@@ -68,7 +70,7 @@ def byte_pair_merges() -> Svg:
             s.text(x + w / 2, y + 16.5, show(piece), size=13.5, mono=True)
             x += w + 4
 
-    rows = [("0", "single characters", start, None, len(TOY))]
+    rows = [("0", _("single characters"), start, None, len(TOY))]
     for i, (pair, count, words) in enumerate(steps, start=1):
         label = f"{show(pair[0])} + {show(pair[1])}  ({count}×)"
         rows.append((str(i), label, words, pair[0] + pair[1], sum(len(w) for w in words)))
@@ -83,6 +85,6 @@ def byte_pair_merges() -> Svg:
         s.text(cols["n"] - 10, y + 17, str(total), size=12.5, anchor="end")
     yl = hy + 18 + len(rows) * rh + 18
     s.rect(28, yl - 12, 26, 16, fill=tint(ORANGE, 0.45), stroke=ORANGE, width=2, rx=4)
-    s.text(62, yl, "the symbol this step creates: a new entry in the vocabulary", size=11.5,
+    s.text(62, yl, _("the symbol this step creates: a new entry in the vocabulary"), size=11.5,
            anchor="start")
     return s

@@ -10,12 +10,16 @@ and every line it draws (segments). :func:`check_layout` then raises
 * a label leaves the panel, or its colour has a contrast below 4.5 (WCAG AA) on the panel.
 
 Text is measured with DejaVu Sans's metrics (through Matplotlib); the measurements are
-only used here, so the SVG written never depends on them.
+only used here, so the SVG written never depends on them. In a Chinese drawing (``cjk``) a
+CJK character or full-width punctuation mark is 1 em wide, and so are the signs East Asian
+fonts draw full-width (·, ×, →, ≤, …, curly quotes: Unicode's "ambiguous" width) unless
+the text is set in the code font; such a line also stands taller (0.88 em above the baseline).
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,7 +45,7 @@ def contrast(fg: str, bg: str) -> float:
 _measure_cache: dict[tuple[str, float, bool, bool], float] = {}
 
 
-def text_width(s: str, size: float, mono: bool = False, bold: bool = False) -> float:
+def _dejavu_width(s: str, size: float, mono: bool, bold: bool) -> float:
     """Width of ``s`` in px, set in DejaVu Sans (Mono) at ``size`` px."""
     key = (s, size, mono, bold)
     if key not in _measure_cache:
@@ -53,6 +57,27 @@ def text_width(s: str, size: float, mono: bool = False, bold: bool = False) -> f
         width, _, _ = TextToPath().get_text_width_height_descent(s, prop, ismath=False)
         _measure_cache[key] = width
     return _measure_cache[key]
+
+
+def is_wide(ch: str, mono: bool = False) -> bool:
+    """Whether a CJK font draws ``ch`` 1 em wide (in the code font only true CJK characters)."""
+    kind = unicodedata.east_asian_width(ch)
+    return kind in ("W", "F") or (kind == "A" and not mono)
+
+
+def text_width(s: str, size: float, mono: bool = False, bold: bool = False, cjk: bool = False) -> float:
+    """Width of ``s`` in px at ``size`` px: DejaVu Sans (Mono), and with ``cjk`` (a Chinese
+    drawing) 1 em for each wide character (:func:`is_wide`)."""
+    if not cjk:
+        return _dejavu_width(s, size, mono, bold)
+    width, run = 0.0, ""
+    for ch in s:
+        if is_wide(ch, mono):
+            width += size + (_dejavu_width(run, size, mono, bold) if run else 0.0)
+            run = ""
+        else:
+            run += ch
+    return width + (_dejavu_width(run, size, mono, bold) if run else 0.0)
 
 
 def _axes(poly: Sequence[Point]) -> list[Point]:
@@ -115,11 +140,12 @@ class Label:
 
 
 def label_corners(x: float, y: float, width: float, size: float, anchor: str,
-                  rotate: float = 0.0) -> list[Point]:
+                  rotate: float = 0.0, ascent: float = 0.76) -> list[Point]:
     """The corners of a line of text ``width`` px wide whose baseline starts (``anchor``) at
-    ``(x, y)``, rotated by ``rotate`` degrees around that point, as SVG does."""
+    ``(x, y)``, rotated by ``rotate`` degrees around that point, as SVG does; the text rises
+    ``ascent`` em above the baseline (0.88 for CJK characters)."""
     x0 = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
-    y0, y1 = y - 0.76 * size, y + 0.24 * size
+    y0, y1 = y - ascent * size, y + 0.24 * size
     corners = [(x0, y0), (x0 + width, y0), (x0 + width, y1), (x0, y1)]
     if rotate:
         a = math.radians(rotate)

@@ -19,6 +19,7 @@ from scripts.figures.palette import (
     VERMILLION_TEXT,
     tint,
 )
+from scripts.figures.strings import translator
 from scripts.figures.svg import Svg
 
 
@@ -53,29 +54,31 @@ def fmt(shape: tuple) -> str:
     return f"({shape[0]},)" if len(shape) == 1 else "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def gpt2_weight_map() -> Svg:
+def gpt2_weight_map(language: str = "en") -> Svg:
     """A table from the checkpoint's names to ours, then the tied head, the skipped buffers and qkv."""
+    _ = translator(language)
     rows, C, n_layers = weight_rows()
     conv = sum(t for *_, t, _, _ in rows)
-    s = Svg(800, 580, "GPT-2's tensor names mapped onto the book's model",
+    s = Svg(800, 580, _("GPT-2's tensor names mapped onto the book's model"), _(
             "A table from each weight of OpenAI's GPT-2 checkpoint to the parameter of shared.model.GPT it "
-            f"fills, with both shapes. The {conv} Conv1D matrices (attn.c_attn, attn.c_proj, mlp.c_fc, "
+            "fills, with both shapes. The {conv} Conv1D matrices (attn.c_attn, attn.c_proj, mlp.c_fc, "
             "mlp.c_proj) are stored as (in, out) and transposed to nn.Linear's (out, in); the rest are "
             "copied as they are. Each bias goes with its weight. wte fills the token embedding and, tied, "
             "the output head; lm_head.weight, found only in some exports, must equal it. The causal-mask "
             "buffers h.N.attn.bias and masked_bias are skipped. The fused qkv weight is split into queries, "
-            "keys and values in the forward pass.")
-    s.text(24, 36, "GPT-2's checkpoint in the book's model: names, shapes, transposes", size=16, bold=True,
+            "keys and values in the forward pass.", conv=conv), language)
+    s.text(24, 36, _("GPT-2's checkpoint in the book's model: names, shapes, transposes"), size=16, bold=True,
            anchor="start")
-    s.lines(24, 58, [f"shared.pretrained.gpt2_name_map and load_gpt2_weights; GPT-2 small, d_model = {C}",
-                     f"h.N: one row per block shown, N = 0 … {n_layers - 1}; every .bias follows its .weight, "
-                     "never transposed"], size=11.5, anchor="start", fill=MUTED, leading=16)
+    s.lines(24, 58, _("shared.pretrained.gpt2_name_map and load_gpt2_weights; GPT-2 small, d_model = {C}\n"
+                      "h.N: one row per block shown, N = 0 … {last}; every .bias follows its .weight, "
+                      "never transposed", C=C, last=n_layers - 1).split("\n"),
+            size=11.5, anchor="start", fill=MUTED, leading=16)
     xs = {"theirs": 28, "tshape": 300, "ours": 388, "oshape": 680, "note": 690}
     hy = 104
-    s.text(xs["theirs"], hy, "GPT-2 checkpoint", size=12, bold=True, anchor="start")
-    s.text(xs["tshape"], hy, "stored", size=12, bold=True, anchor="end")
+    s.text(xs["theirs"], hy, _("GPT-2 checkpoint"), size=12, bold=True, anchor="start")
+    s.text(xs["tshape"], hy, _("stored"), size=12, bold=True, anchor="end")
     s.text(xs["ours"], hy, "shared.model.GPT", size=12, bold=True, anchor="start")
-    s.text(xs["oshape"], hy, "ours", size=12, bold=True, anchor="end")
+    s.text(xs["oshape"], hy, _("ours"), size=12, bold=True, anchor="end")
     s.polyline([(24, hy + 8), (776, hy + 8)], colour=GREY_EDGE, width=1)
     rh = 27
     for i, (theirs, ours, transpose, tshape, oshape) in enumerate(rows):
@@ -96,22 +99,23 @@ def gpt2_weight_map() -> Svg:
             s.text(xs["note"], y, "= head.weight", size=11, mono=True, anchor="start", fill=BLUE_TEXT)
     y = hy + 28 + len(rows) * rh + 8
     s.rect(20, y - 6, 760, 98, fill=tint(BLUE, 0.07), stroke=GREY_EDGE, width=1, rx=8)
-    s.lines(32, y + 14, [
-        "Conv1D (GPT-2's TensorFlow origin) computes x @ W + b with W stored (in, out); nn.Linear computes",
-        f"x @ W.T + b and stores (out, in): the {conv} matrices marked .t() are transposed as they are copied.",
-        "lm_head.weight, in some exports only: must equal wte.weight; the book's head.weight is tok_emb.weight.",
-        "h.N.attn.bias, h.N.attn.masked_bias: causal-mask buffers, not weights: skipped."],
+    s.lines(32, y + 14, _(
+        "Conv1D (GPT-2's TensorFlow origin) computes x @ W + b with W stored (in, out); nn.Linear computes\n"
+        "x @ W.T + b and stores (out, in): the {conv} matrices marked .t() are transposed as they are copied.\n"
+        "lm_head.weight, in some exports only: must equal wte.weight; the book's head.weight is tok_emb.weight.\n"
+        "h.N.attn.bias, h.N.attn.masked_bias: causal-mask buffers, not weights: skipped.", conv=conv).split("\n"),
         size=11.5, anchor="start", leading=21, fill=INK)
     # the fused qkv, split in the forward pass
     y += 112
-    s.text(28, y + 4, "blocks.N.attn.qkv: one (3·C, C) matrix, split in forward", size=12.5, bold=True,
+    s.text(28, y + 4, _("blocks.N.attn.qkv: one (3·C, C) matrix, split in forward"), size=12.5, bold=True,
            anchor="start")
     bx, bw = 28, 420
     for j, (letter, colour) in enumerate([("q", BLUE), ("k", ORANGE), ("v", GREEN)]):
         s.rect(bx + j * bw / 3, y + 16, bw / 3, 26, fill=tint(colour, 0.35), stroke=colour, width=1.3)
-        s.text(bx + (j + 0.5) * bw / 3, y + 34, f"{letter}: rows {j * C}–{(j + 1) * C - 1}", size=11.5,
-               mono=True)
+        s.text(bx + (j + 0.5) * bw / 3, y + 34,
+               _("{letter}: rows {first}–{last}", letter=letter, first=j * C, last=(j + 1) * C - 1),
+               size=11.5, mono=True)
     s.lines(bx + bw + 16, y + 26, ["q, k, v = self.qkv(x).split(C, dim=2)",
-                                   "then each .view(B, T, n_heads, d_head)"],
+                                   _("then each .view(B, T, n_heads, d_head)")],
             size=11, mono=True, anchor="start", leading=16, fill=MUTED)
     return s

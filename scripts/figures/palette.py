@@ -12,6 +12,10 @@ PANEL, PANEL_EDGE = "#fbfbf9", "#c9c9c9"
 GREY_FILL, GREY_EDGE = "#e4e4e4", "#9a9a9a"
 SANS = "'DejaVu Sans', Verdana, Arial, Helvetica, sans-serif"
 MONO = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
+# The Chinese drawings: a CJK face first (its Latin letters are narrower than DejaVu's, so the
+# layout check, which measures Latin text in DejaVu Sans, stays on the safe side).
+CJK_SANS = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', "
+            "'WenQuanYi Micro Hei', 'DejaVu Sans', sans-serif")
 
 
 def shade(colour: str, amount: float) -> str:

@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 from scripts.figures.palette import BLUE, GREEN, LINE, MUTED, PANEL_EDGE, PURPLE, VERMILLION, VERMILLION_TEXT
+from scripts.figures.strings import translator
 from scripts.figures.svg import Svg, shape
 
 
-def residual_pre_post_norm() -> Svg:
+def residual_pre_post_norm(language: str = "en") -> Svg:
     """Two blocks side by side: post-norm on the left, pre-norm (the book's) on the right."""
-    s = Svg(800, 600, "The residual stream: post-norm against pre-norm",
-            "Two Transformer blocks side by side, input at the top. Post-norm, the original "
-            "Transformer: each sublayer's output is added to x and the sum then goes through a "
-            "layer norm, so the residual path passes through two layer norms per block. Pre-norm, "
-            "GPT-2 and this book: each sublayer reads a layer-normalised copy of x and adds its "
-            "output back, so the residual stream is a plain sum from the embeddings to the final "
-            "layer norm.")
+    _ = translator(language)
+    s = Svg(800, 600, _("The residual stream: post-norm against pre-norm"),
+            _("Two Transformer blocks side by side, input at the top. Post-norm, the original "
+              "Transformer: each sublayer's output is added to x and the sum then goes through a "
+              "layer norm, so the residual path passes through two layer norms per block. Pre-norm, "
+              "GPT-2 and this book: each sublayer reads a layer-normalised copy of x and adds its "
+              "output back, so the residual stream is a plain sum from the embeddings to the final "
+              "layer norm."), language)
     stream = VERMILLION
 
     def panel(x0: float, pre: bool) -> None:
         cx = x0 + 110  # the residual stream
         bx = cx + 70  # sublayer boxes
         bw = 150
-        title = "pre-norm (GPT-2, this book)" if pre else "post-norm (original Transformer)"
+        title = _("pre-norm (GPT-2, this book)") if pre else _("post-norm (original Transformer)")
         s.text(x0 + 175, 40, title, size=15, bold=True)
         s.text(cx, 76, "x", size=14, bold=True, mono=True)
         shape(s, cx + 12, 76, "(B, T, C)")
         y = 86
         s.polyline([(cx, y), (cx, 104)], colour=stream, width=4)
-        sublayers = [("multi-head", "attention", BLUE, "ln1"), ("feed-forward", "network", GREEN, "ln2")]
+        sublayers = [(_("multi-head"), _("attention"), BLUE, "ln1"), (_("feed-forward"), _("network"), GREEN, "ln2")]
         for i, (name1, name2, colour, ln) in enumerate(sublayers):
             top = 104 + i * 170
             # branch out, (ln), sublayer, back into the plus
@@ -57,23 +59,23 @@ def residual_pre_post_norm() -> Svg:
         end = 104 + 2 * 170
         if pre:
             s.arrow([(cx, end), (cx, end + 20)], colour=stream, width=4, head=11)
-            s.text(cx + 14, end + 8, "next block, then", size=11.5, anchor="start", fill=MUTED)
-            s.text(cx + 14, end + 22, "final LayerNorm ln_f", size=11.5, anchor="start", fill=MUTED)
-            s.text(cx - 16, 150, "residual stream", size=12, bold=True, fill=VERMILLION_TEXT, rotate=-90)
+            s.text(cx + 14, end + 8, _("next block, then"), size=11.5, anchor="start", fill=MUTED)
+            s.text(cx + 14, end + 22, _("final LayerNorm ln_f"), size=11.5, anchor="start", fill=MUTED)
+            s.text(cx - 16, 150, _("residual stream"), size=12, bold=True, fill=VERMILLION_TEXT, rotate=-90)
         else:
             s.arrow([(cx, end), (cx, end + 20)], colour=stream, width=4, head=11)
-            s.text(cx + 14, end + 12, "next block", size=11.5, anchor="start", fill=MUTED)
-            s.text(cx - 16, 150, "residual path", size=12, bold=True, fill=VERMILLION_TEXT, rotate=-90)
+            s.text(cx + 14, end + 12, _("next block"), size=11.5, anchor="start", fill=MUTED)
+            s.text(cx - 16, 150, _("residual path"), size=12, bold=True, fill=VERMILLION_TEXT, rotate=-90)
         if pre:
             formulas = ["x = x + attn(ln1(x))", "x = x + ffn(ln2(x))"]
-            notes = ["The stream is only ever added to: a plain sum",
-                     "from the embeddings to ln_f, so the gradient",
-                     "reaches the first layer directly."]
+            notes = _("The stream is only ever added to: a plain sum\n"
+                      "from the embeddings to ln_f, so the gradient\n"
+                      "reaches the first layer directly.").split("\n")
         else:
             formulas = ["x = ln1(x + attn(x))", "x = ln2(x + ffn(x))"]
-            notes = ["Every sum is normalised: the residual path",
-                     "passes through two layer norms per block;",
-                     "deep stacks need a careful learning-rate warm-up."]
+            notes = _("Every sum is normalised: the residual path\n"
+                      "passes through two layer norms per block;\n"
+                      "deep stacks need a careful learning-rate warm-up.").split("\n")
         s.lines(x0 + 24, 506, formulas, size=12.5, mono=True, anchor="start", leading=18)
         s.lines(x0 + 24, 552, notes, size=11.5, anchor="start", leading=15, fill=MUTED)
 

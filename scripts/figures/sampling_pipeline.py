@@ -4,6 +4,7 @@ softmax, top-k, top-p, then one draw. The bars are computed by ``next_token_prob
 from __future__ import annotations
 
 from scripts.figures.palette import BLUE, GREY_EDGE, GREY_FILL, INK, MUTED, ORANGE, SKY, VERMILLION, tint
+from scripts.figures.strings import translator
 from scripts.figures.svg import Svg
 
 #: A made-up example: six candidate tokens and their logits, and the settings applied.
@@ -26,26 +27,28 @@ def stages() -> list[list[float]]:
     return [list(LOGITS), scaled, *probs]
 
 
-def sampling_pipeline() -> Svg:
+def sampling_pipeline(language: str = "en") -> Svg:
     """Six panels left to right, each a small bar chart over the same six candidate tokens."""
+    _ = translator(language)
     bars = stages()
     sampled = 1  # the example's draw: not always the most likely token
-    s = Svg(800, 470, "The sampling pipeline, from logits to one token",
-            "Six panels over the same six candidate tokens. The logits are divided by the temperature; "
-            "a softmax turns them into probabilities; top-k keeps the k most likely tokens and "
-            "renormalises; top-p keeps the smallest set of most likely tokens whose probability reaches "
-            "p and renormalises; one token is drawn from what is left and appended to the sequence. "
-            "greedy=True skips all of this and takes the largest logit.")
-    s.text(24, 36, "From logits to the next token: the order of shared.generation", size=16, bold=True,
+    s = Svg(800, 470, _("The sampling pipeline, from logits to one token"),
+            _("Six panels over the same six candidate tokens. The logits are divided by the temperature; "
+              "a softmax turns them into probabilities; top-k keeps the k most likely tokens and "
+              "renormalises; top-p keeps the smallest set of most likely tokens whose probability reaches "
+              "p and renormalises; one token is drawn from what is left and appended to the sequence. "
+              "greedy=True skips all of this and takes the largest logit."), language)
+    s.text(24, 36, _("From logits to the next token: the order of shared.generation"), size=16, bold=True,
            anchor="start")
-    s.text(24, 58, f"a made-up example over six candidate tokens: temperature {TEMPERATURE}, "
-           f"top_k {TOP_K}, top_p {TOP_P}", size=12, anchor="start", fill=MUTED)
-    panels = [("logits", "the last position's", "scores, any sign"),
-              ("÷ temperature", f"logits / {TEMPERATURE}", "sharper below 1"),
-              ("softmax", "probabilities, sum 1", None),
-              ("top-k", f"keep {TOP_K} most likely", "renormalise"),
-              ("top-p", "fewest with mass", f"≥ {TOP_P}; renormalise"),
-              ("sample", "torch.multinomial", "one id")]
+    s.text(24, 58, _("a made-up example over six candidate tokens: temperature {temperature}, "
+                     "top_k {k}, top_p {p}", temperature=TEMPERATURE, k=TOP_K, p=TOP_P),
+           size=12, anchor="start", fill=MUTED)
+    panels = [("logits", _("the last position's"), _("scores, any sign")),
+              (_("÷ temperature"), f"logits / {TEMPERATURE}", _("sharper below 1")),
+              ("softmax", _("probabilities, sum 1"), None),
+              ("top-k", _("keep {k} most likely", k=TOP_K), _("renormalise")),
+              ("top-p", _("fewest with mass"), _("≥ {p}; renormalise", p=TOP_P)),
+              (_("sample"), "torch.multinomial", _("one id"))]
     pw, gap, x0 = 118, 8.4, 24
     top, base_h = 86, 120  # the panel's top, the bar area's height
     for p, (name, what, extra) in enumerate(panels):
@@ -80,12 +83,13 @@ def sampling_pipeline() -> Svg:
         s.polyline([(x + 6, zero), (x + pw - 6, zero)], colour=GREY_EDGE, width=1)
         if not signed:
             kept = sum(1 for v in values if v > 0)
-            label = f"{kept} of {len(values)} left" if p in (3, 4) else ("sum = 1" if p == 2 else "")
+            label = _("{kept} of {n} left", kept=kept, n=len(values)) if p in (3, 4) else (
+                _("sum = 1") if p == 2 else "")
             if p == 5:
-                label = f"e.g. “{WORDS[sampled]}”"
+                label = _("e.g. “{word}”", word=WORDS[sampled])
             s.text(x + pw / 2, top + 274, label, size=10.5, fill=MUTED if p < 5 else INK, bold=p == 5)
-    notes = ["Tokens set to zero (grey) can no longer be drawn; the draw appends its id to the sequence,",
-             "the next step's input. greedy=True skips all of this: the argmax of the logits. The book model's",
-             "<unk> output is set to −∞ before any of it (generate(..., suppress=(vocab.unk_id,)))."]
+    notes = _("Tokens set to zero (grey) can no longer be drawn; the draw appends its id to the sequence,\n"
+              "the next step's input. greedy=True skips all of this: the argmax of the logits. The book model's\n"
+              "<unk> output is set to −∞ before any of it (generate(..., suppress=(vocab.unk_id,))).").split("\n")
     s.lines(24, 408, notes, size=11.5, anchor="start", leading=17, fill=MUTED)
     return s

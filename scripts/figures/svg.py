@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from scripts.figures.checks import Label, Point, check_layout, label_corners, text_width
-from scripts.figures.palette import INK, LINE, MONO, PANEL, PANEL_EDGE, SANS, SHAPE_TEXT, tint
+from scripts.figures.checks import Label, Point, check_layout, is_wide, label_corners, text_width
+from scripts.figures.palette import CJK_SANS, INK, LINE, MONO, PANEL, PANEL_EDGE, SANS, SHAPE_TEXT, tint
+from scripts.figures.strings import LANGUAGE_TAGS
 
 
 def num(v: float) -> str:
@@ -23,12 +24,14 @@ def num(v: float) -> str:
 
 @dataclass
 class Svg:
-    """A small SVG canvas: shapes and labels in px, a title and a description."""
+    """A small SVG canvas: shapes and labels in px, a title and a description, in ``language``
+    (``"en"`` or ``"zh_CN"``: the Chinese drawing's fonts and the way its text is measured)."""
 
     width: int
     height: int
     title: str
     desc: str
+    language: str = "en"
     parts: list[str] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
     circles: list[tuple[float, float, float]] = field(default_factory=list)
@@ -110,7 +113,10 @@ class Svg:
             attrs.append(f'transform="rotate({num(rotate)} {num(x)} {num(y)})"')
         self.parts.append(f"<text {' '.join(attrs)}>{escape(s)}</text>")
         if check:
-            corners = label_corners(x, y, text_width(s, size, mono, bold), size, anchor, rotate)
+            cjk = self.language != "en"
+            tall = cjk and any(is_wide(ch, mono) for ch in s)
+            corners = label_corners(x, y, text_width(s, size, mono, bold, cjk), size, anchor, rotate,
+                                    ascent=0.88 if tall else 0.76)
             self.labels.append(Label(s, corners, fill))
 
     def lines(self, x: float, y: float, rows: Sequence[str], *, leading: float = 17, **kw) -> None:
@@ -138,8 +144,10 @@ class Svg:
 
     def render(self, name: str) -> str:
         """The SVG document; ``name`` is the diagram (its module and function), named in a comment."""
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
-                f'viewBox="0 0 {self.width} {self.height}" role="img" xml:space="preserve" font-family="{SANS}" '
+        lang = f' xml:lang="{LANGUAGE_TAGS[self.language]}"' if self.language != "en" else ""
+        font = SANS if self.language == "en" else CJK_SANS
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg"{lang} width="{self.width}" height="{self.height}" '
+                f'viewBox="0 0 {self.width} {self.height}" role="img" xml:space="preserve" font-family="{font}" '
                 f'fill="{INK}">')
         return "\n".join([
             '<?xml version="1.0" encoding="UTF-8"?>',
