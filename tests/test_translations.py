@@ -4,8 +4,8 @@
   entry translated, none fuzzy, each one paragraph, markup kept, no avoided term;
 * the checker itself rejects what it must (a list instead of a paragraph, a lost link,
   a lost glue reference, an avoided term, a fuzzy entry);
-* the string table of the widgets (locale/zh_CN/widgets.tsv) has exactly the captions
-  and alt texts that the chapters' stored slider and explorer outputs show;
+* the string table of the widgets (locale/zh_CN/widgets.tsv) has exactly the captions,
+  alt texts and menu options that the chapters' stored slider and explorer outputs show;
 * terms.tsv is well-formed: one row per English term, a Chinese form for each.
 """
 
@@ -81,6 +81,7 @@ def widget_strings() -> set[str]:
                 found |= {html.unescape(c) for c in re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", text)}
                 found |= {html.unescape(c) for c in re.findall(r'<div style="font-size:0.9em">([^<]+)</div>', text)}
                 found |= {html.unescape(a) for a in re.findall(r'\b(?:alt|aria-label)="([^"]{20,})"', text)}
+                found |= {html.unescape(o) for o in re.findall(r"<option[^>]*>([^<]+)</option>", text)}
                 if "tfs-token-explorer" in text:
                     found.add("off")
     return found
