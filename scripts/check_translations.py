@@ -18,7 +18,8 @@ broken Chinese page:
   the English when the result is not a single paragraph; ``5. 因果掩码`` is an ordered
   list to Markdown and must be written ``5\\. 因果掩码``;
 * **markup lost**: each translation keeps its English's links (targets), inline code,
-  maths, citations, glue references and glossary targets, exactly;
+  maths, citations, glue references and glossary targets, exactly (a glued *sentence*
+  is glued in Chinese too, as ``<key>_zh``, and the translation uses that key);
 * **avoided terms**: a form that ``locale/zh_CN/terms.tsv`` marks as avoided (for
   example 令牌 for token).
 
@@ -52,6 +53,9 @@ MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$")
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 URL = re.compile(r"(?<![(<])https?://[^\s)>\]]+")
 _MD = MarkdownIt("commonmark")
+# A cell that glues a whole sentence (not a number) glues its Chinese version too, under
+# the same key with this suffix; the translation refers to that one.
+ZH_SUFFIX = "_zh"
 
 
 def role_targets(text: str) -> Counter:
@@ -64,6 +68,8 @@ def role_targets(text: str) -> Counter:
             target = match.group(1)
         if name == "term":
             target = target.strip().lower()
+        if name.startswith("glue") and target.endswith(ZH_SUFFIX):
+            target = target.removesuffix(ZH_SUFFIX)  # the Chinese version of a glued sentence
         found[(name, target.strip())] += 1
     return found
 

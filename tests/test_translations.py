@@ -62,6 +62,10 @@ def test_the_checker_accepts_a_faithful_translation(tmp_path):
     po = tmp_path / "page.po"
     po.write_text(PO.format(english=english, chinese=chinese, flag=""), encoding="utf-8")
     assert ct.check_catalogue(po, ct.avoided_terms()) == []
+    glued = tmp_path / "glued.po"  # a glued sentence is referred to by its Chinese twin
+    glued.write_text(PO.format(english="{glue:text}`verdict` So it goes.",
+                               chinese="{glue:text}`verdict_zh` 就是这样。", flag=""), encoding="utf-8")
+    assert ct.check_catalogue(glued, ct.avoided_terms()) == []
     title = tmp_path / "title.po"
     title.write_text(PO.format(english="5. The causal mask", chinese="5\\\\. 因果掩码", flag=""),
                      encoding="utf-8")
