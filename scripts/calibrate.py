@@ -6,19 +6,21 @@ A cell tagged ``nbval-tolerance`` prints numbers that come after many floating-p
 steps (a training run, a long sum), so they differ in their last digits from one CPU to
 another. This script runs every chapter that has such cells under each arithmetic this
 machine can produce (:data:`VARIANTS`): the native one, PyTorch's AVX2 kernels, its
-portable kernels (``ATEN_CPU_CAPABILITY=default``) and MKL's reproducible code path
-(``MKL_CBWR=COMPATIBLE``). The native run is the stored outputs themselves: they were
-made on this machine, and ``make test`` proves that a fresh native run reproduces them
-(``--rerun-native`` runs it again anyway). For every number of every such cell it records the largest
-distance from the stored value over all variants (its *spread*), and from it the band
-that nbval allows (tests/nbval_tolerance.py):
+portable kernels (``ATEN_CPU_CAPABILITY=default``), MKL's reproducible code path
+(``MKL_CBWR=COMPATIBLE``) and the last two together, as CI's portable pass runs them.
+The native run is the stored outputs themselves: they were made on this machine, and
+``make test`` proves that a fresh native run reproduces them (``--rerun-native`` runs it
+again anyway). For every number of every such cell it records the largest distance from
+the stored value over all variants (its *spread*), and from it the band that nbval
+allows (tests/nbval_tolerance.py):
 
 * a number that no variant moved and that is printed as an integer (a count) must match
   exactly: band 0;
 * any other number gets ``max(3 × spread, 2 units in its last printed digit)``.
 
 The result goes to ``tests/tolerances.json`` with the date, the CPU, the torch version
-and the variants, and is committed. ``tests/test_tolerances.py`` checks that every
+and the variants, and is committed (``--variants V ...`` runs only some variants and adds their spreads
+to those recorded). ``tests/test_tolerances.py`` checks that every
 tagged cell has measured bands and that no band is wider than half of any difference
 the prose draws between two numbers of the same cell (the cell's metadata names them:
 ``{"nbval": {"claims": [[i, j], ...]}}``, positions in the cell's list of numbers).
@@ -55,6 +57,8 @@ VARIANTS = {
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2"},
     "default": {"ATEN_CPU_CAPABILITY": "default"},
     "mkl-compatible": {"MKL_CBWR": "COMPATIBLE"},
+    # both at once, as CI's portable pass runs the chapters (`make test-portable`)
+    "portable": {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"},
 }
 SPREAD_FACTOR = 3.0
 FLOOR_UNITS = 2.0
@@ -128,8 +132,11 @@ def run(chapter: Path, variant: str) -> Path:
     return copy
 
 
-def measure(chapter: Path, runs: dict[str, Path]) -> dict:
-    """Per tagged cell: the stored numbers, each one's spread over the runs, and its band."""
+def measure(chapter: Path, runs: dict[str, Path], before: dict | None = None) -> dict:
+    """Per tagged cell: the stored numbers, each one's spread over the runs, and its band.
+
+    ``before``: the chapter's earlier measurement; spreads recorded there for the same
+    stored numbers are kept where larger (a calibration of only some variants adds to it)."""
     stored = tagged_cells(nbformat.read(chapter, as_version=4))
     fresh = {v: tagged_cells(nbformat.read(p, as_version=4)) for v, p in runs.items()}
     cells = {}
@@ -143,6 +150,9 @@ def measure(chapter: Path, runs: dict[str, Path]) -> dict:
                                    f"{len(got)} numbers, stored {len(printed)}")
             for i, (new, old) in enumerate(zip(got, printed, strict=True)):
                 spreads[i] = max(spreads[i], abs(float(new) - float(old)))
+        earlier = (before or {}).get(cell_id)
+        if earlier and earlier["numbers"] == printed:
+            spreads = [max(a, b) for a, b in zip(spreads, earlier["spread"], strict=True)]
         cells[cell_id] = {
             "numbers": printed,
             "spread": [float(f"{s:.3g}") for s in spreads],
@@ -167,13 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--rerun-native", action="store_true")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS),
+                        help="only these (their spreads are added to those recorded)")
     args = parser.parse_args(argv)
     chapters = [c.resolve() for c in args.chapters] or sorted(
         c for c in CHAPTERS.glob("[0-9]*.ipynb") if tagged_cells(nbformat.read(c, as_version=4)))
     chapters.sort(key=lambda c: c.name != "07_training.ipynb")  # the long pole first
     import torch
 
-    variants = [v for v in VARIANTS if v != "native" or args.rerun_native]
+    variants = [v for v in (args.variants or VARIANTS) if v != "native" or args.rerun_native]
     jobs = [(c, v) for c in chapters for v in variants]
     print(f"calibrating {len(chapters)} chapters under {len(VARIANTS)} variants "
           f"({len(jobs)} runs, {args.jobs} at a time)", flush=True)
@@ -189,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.rerun_native:
                 runs["native"] = chapter
             result = json.loads(RESULT.read_text()) if RESULT.exists() else {"chapters": {}}
-            result["chapters"][chapter.name] = measure(chapter, runs)
+            before = result["chapters"].get(chapter.name) if args.variants else None
+            result["chapters"][chapter.name] = measure(chapter, runs, before)
             result.update({
                 "measured": dt.date.today().isoformat(),
                 "cpu": cpu_name(),
