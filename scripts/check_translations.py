@@ -161,7 +161,7 @@ def stale(pot_dir: Path) -> list[str]:
         with (pot_dir / rel.with_suffix(".pot")).open("rb") as handle:
             fresh = {m.id for m in read_po(handle) if m.id}
         with (MESSAGES / rel).open("rb") as handle:
-            kept = {m.id for m in read_po(handle) if m.id and not m.obsolete}
+            kept = {m.id for m in read_po(handle) if m.id}  # (obsolete entries are not iterated)
         for english in sorted(fresh - kept):
             problems.append(f"{MESSAGES.relative_to(ROOT) / rel}: stale: the English has a new "
                             f"message (run make gettext): {english[:80]!r}")

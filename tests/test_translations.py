@@ -110,3 +110,20 @@ def test_terms_table_is_well_formed():
     assert all(r["chinese"].strip() for r in rows)
     token = next(r for r in rows if r["english"] == "token")
     assert token["chinese"] == "词元" and "令牌" in token["avoid"]
+
+
+def test_a_changed_english_sentence_makes_its_catalogue_stale(tmp_path, monkeypatch):
+    pots, messages = tmp_path / "pot", tmp_path / "LC_MESSAGES"
+    (pots / "book").mkdir(parents=True)
+    (messages / "book").mkdir(parents=True)
+    (pots / "book" / "intro.pot").write_text(PO.format(english="A new sentence.", chinese="", flag=""),
+                                            encoding="utf-8")
+    (messages / "book" / "intro.po").write_text(
+        PO.format(english="An old sentence.", chinese="一个旧句子。", flag=""), encoding="utf-8")
+    (messages / "book" / "gone.po").write_text(PO.format(english="x", chinese="x", flag=""), encoding="utf-8")
+    monkeypatch.setattr(ct, "MESSAGES", messages)
+    monkeypatch.setattr(ct, "ROOT", tmp_path)
+    problems = ct.stale(pots)
+    assert any("new message" in p and "A new sentence." in p for p in problems), problems
+    assert any("no longer says" in p and "An old sentence." in p for p in problems), problems
+    assert any("gone.po: no such page" in p for p in problems), problems
