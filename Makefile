@@ -10,7 +10,7 @@ HTML   := _build/html
 
 
 .DEFAULT_GOAL := help
-.PHONY: help book test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures gettext calibrate
+.PHONY: help book pdf test test-unit test-notebooks test-browser test-portable book-model execute execute-gpt2 lab serve lint clean bench figures gettext calibrate
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -26,24 +26,31 @@ book: $(STAMP) ## Build the HTML book into _build/html (shows the stored outputs
 	$(BIN)/python scripts/build_book.py
 	@echo "Open $(CURDIR)/$(HTML)/index.html in a browser (or run: make serve)"
 
+# The book as PDF, one per edition, maths typeset, printed offline by Debian's chromium
+# (scripts/build_pdf.py). After `make book` it reuses what that build read.
+pdf: $(STAMP) ## Print the book to _build/pdf/transformer-from-scratch.pdf (and -zh.pdf for the Chinese edition)
+	$(BIN)/python -m scripts.build_pdf
+
 # Tests run in $(JOBS) processes (pytest-xdist); --dist loadscope keeps each notebook's
 # cells, in order, in one process with one kernel. JOBS=1 runs everything in one process.
 JOBS   ?= 2
 PYTEST := TFS_OFFLINE=1 $(BIN)/python -m pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadscope)
 
-test: $(STAMP) ## Run every test: unit tests, every chapter under nbval, the built book in a browser
+test: $(STAMP) ## Run every test: unit tests, every chapter under nbval, the built book in a browser, its PDFs
 	$(BIN)/python scripts/build_book.py
+	$(BIN)/python -m scripts.build_pdf
 	$(PYTEST)
 
 test-unit: $(STAMP) ## Only the unit tests (quick: no book build, no chapters, no browser)
-	$(PYTEST) tests --ignore=tests/test_browser.py
+	$(PYTEST) tests --ignore=tests/test_browser.py --ignore=tests/test_pdf.py
 
 test-notebooks: $(STAMP) ## Only the chapters under nbval (NB=chapters/05_*.ipynb for one)
 	$(PYTEST) $(or $(NB),chapters)
 
-test-browser: $(STAMP) ## Build the book, then only the browser tests of the built pages
+test-browser: $(STAMP) ## Build the book and its PDFs, then only the browser tests of the built pages and the PDF tests
 	$(BIN)/python scripts/build_book.py
-	$(PYTEST) tests/test_browser.py
+	$(BIN)/python -m scripts.build_pdf
+	$(PYTEST) tests/test_browser.py tests/test_pdf.py
 
 # Another CPU's arithmetic on this machine: PyTorch's portable kernels instead of the
 # vectorised ones, and MKL's reproducible code path. CI (.ci/run) runs this after `make test`.

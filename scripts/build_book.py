@@ -111,10 +111,11 @@ def edition_config(root: Path, language: str) -> Path:
     return path
 
 
-def jupyter_book(root: Path, *args: str) -> int:
-    """Run Jupyter Book's build on root with warnings as errors."""
+def jupyter_book(root: Path, *args: str, fresh: bool = True) -> int:
+    """Run Jupyter Book's build on root with warnings as errors (fresh: read every page
+    again, as `make book` does; else Sphinx reuses what an earlier build read)."""
     cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), *args,
-           "-W", "-n", "--keep-going", "--all"]  # --all: no stale pages
+           "-W", "-n", "--keep-going", *(["--all"] if fresh else [])]  # --all: no stale pages
     # jupyter-book's console script is `jupyter-book`; its module has no __main__ in 1.x.
     jb = Path(sys.executable).with_name("jupyter-book")
     if jb.exists():

@@ -255,3 +255,37 @@ def test_make_book_does_not_execute_the_chapters():
     book = re.search(r"^book:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
     assert "execute" not in book and "scripts/build_book.py" in book
     assert "nbclient" not in (ROOT / "scripts" / "build_book.py").read_text(encoding="utf-8")
+
+
+def test_workflow_names_its_own_repository_before_building():
+    """scripts/repository.py with the repository the workflow runs in, before anything runs
+    the chapters or builds: the launch buttons, set-up cells and setup page then name it."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    runs = [step.get("run", "").strip() for step in steps]
+    (named,) = [s for s in steps if "scripts.repository" in s.get("run", "")]
+    assert named["run"].strip() == 'python -m scripts.repository "$REPOSITORY"'
+    assert named["env"]["REPOSITORY"] == "${{ github.repository }}"
+    assert steps.index(named) < runs.index("make execute-gpt2") < runs.index("make book")
+    checkout = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout < steps.index(named)
+
+
+def test_workflow_prints_the_pdf_after_the_book_and_publishes_it():
+    """make pdf after make book (it copies the PDFs into _build/html), before the upload."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    runs = [step.get("run", "").strip() for step in steps]
+    assert runs.count("make pdf") == 1
+    pdf = steps[runs.index("make pdf")]
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    assert runs.index("make book") < runs.index("make pdf") < steps.index(upload)
+    assert upload["with"]["path"] == "_build/html"
+    assert pdf["env"]["TFS_CHROMIUM"] == "/usr/bin/google-chrome"  # the runner's browser
+    (fonts,) = [r for r in runs if "fonts-noto-cjk" in r]
+    assert "poppler-utils" in fonts and runs.index(fonts) < runs.index("make pdf")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^pdf:.*\n\t\$\(BIN\)/python -m scripts\.build_pdf$", makefile, re.MULTILINE)
+    test = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1).splitlines()
+    assert test.index("\t$(BIN)/python scripts/build_book.py") < test.index("\t$(BIN)/python -m scripts.build_pdf") \
+        < next(i for i, line in enumerate(test) if "$(PYTEST)" in line)

@@ -159,6 +159,7 @@ QUICK_RUNS = {
     ("module", "scripts.execute_notebooks"): ([], 1, "Re-execute chapter notebooks in place"),  # its usage
     ("module", "scripts.publish_gpt2_chapter"): (["--help"], 0, "usage:"),
     ("module", "scripts.figures"): (["--help"], 0, "usage:"),
+    ("module", "scripts.build_pdf"): (["--help"], 0, "usage:"),
     ("file", "scripts/check_notebooks.py"): ([], 0, "notebooks OK"),
 }
 
