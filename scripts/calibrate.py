@@ -203,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             result = json.loads(RESULT.read_text()) if RESULT.exists() else {"chapters": {}}
             before = result["chapters"].get(chapter.name) if args.variants else None
             result["chapters"][chapter.name] = measure(chapter, runs, before)
+            if not args.variants:  # every variant ran: nothing is missing any more
+                result.get("not_measured", {}).pop(chapter.name, None)
             result.update({
                 "measured": dt.date.today().isoformat(),
                 "cpu": cpu_name(),
