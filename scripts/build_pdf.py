@@ -227,6 +227,17 @@ def edition_date(root: Path) -> str:
     return run.stdout.strip() if run.returncode == 0 else ""
 
 
+def title_on_page(title: str, page: str) -> bool:
+    """True when page (pdftotext's text of one page) shows title: as written, or, for a
+    heading that wraps, with its pieces in another order at the top of the page (pdftotext
+    reads "6. 多头注意力与 Transformer / 块" as "6. 块 多头注意力与 Transformer")."""
+    wanted = re.sub(r"\s+", " ", title).strip()
+    if wanted in re.sub(r"\s+", " ", page):
+        return True
+    top = re.sub(r"\s+", "", page)[:len(wanted) + 40]
+    return all(piece in top for piece in wanted.split())
+
+
 def chapter_pages(pdf: Path, titles: list[str]) -> list[int | None]:
     """The page (1-based) on which each title first appears after the contents, in order;
     None where pdftotext is missing or the title is not found."""
@@ -237,8 +248,7 @@ def chapter_pages(pdf: Path, titles: list[str]) -> list[int | None]:
     pages = [re.sub(r"\s+", " ", p).strip() for p in text.split("\f")]
     found, start = [], 2  # page 1 is the cover; the contents come next
     for title in titles:
-        wanted = re.sub(r"\s+", " ", title).strip()
-        hit = next((i for i in range(start, len(pages)) if wanted in pages[i]), None)
+        hit = next((i for i in range(start, len(pages)) if title_on_page(title, pages[i])), None)
         found.append(None if hit is None else hit + 1)
         if hit is not None:
             start = hit

@@ -44,6 +44,17 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 SKIP_DIRS = {"_static", "_sources", "_images", "_vendor", "_downloads", "jupyter_execute"}
 SKIP_PAGES = {"genindex.html", "search.html", "zh/genindex.html", "zh/search.html"}
 EDITION = "zh"  # the Chinese edition's folder inside HTML_DIR
+
+
+def _zh_widget_strings() -> dict[str, str]:
+    """locale/zh_CN/widgets.tsv: what the Chinese pages show for a widget's English strings."""
+    import csv
+
+    table = BOOK_ROOT / "locale" / "zh_CN" / "widgets.tsv"
+    if not table.exists():
+        return {}
+    with table.open(encoding="utf-8", newline="") as handle:
+        return {row["english"]: row["chinese"] for row in csv.DictReader(handle, delimiter="\t")}
 # TeX that MathJax should have replaced: seen in the visible text, the maths was not typeset.
 RAW_TEX = ["$$", "\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\text{"]
 
@@ -60,6 +71,9 @@ pytestmark = [
     pytest.mark.skipif(not (HTML_DIR / "index.html").exists(),
                        reason=f"no built book in {HTML_DIR}: run `python scripts/build_book.py` first"),
 ]
+
+
+ZH_WIDGET_STRINGS = _zh_widget_strings()
 
 
 def book_pages() -> list[str]:
@@ -247,7 +261,10 @@ def check_slider_figure(page, figure) -> None:
             shown = control.evaluate("el => el.options[el.selectedIndex].text")
         else:
             shown = control.locator("xpath=..").locator("output").text_content()
-        assert shown == data["labels"][i][positions[i]], "the control's visible value is stale"
+        label = data["labels"][i][positions[i]]
+        if f"/{EDITION}/" in page.url:  # the Chinese edition shows the label's translation, if any
+            label = ZH_WIDGET_STRINGS.get(label, label)
+        assert shown == label, "the control's visible value is stale"
 
 
 def test_slider_figure_javascript_shows_every_frame(page):
