@@ -27,6 +27,11 @@ import pytest
 from scripts import calibrate
 from tests.nbval_tolerance import cell_tolerance
 
+# Chapter 7's measured bands failed a fresh portable run twice (its runs were measured once per
+# variant while the machine was loaded; the fresh failures were not yet identified): until it is
+# calibrated again, its cells keep the rtol/atol of their metadata, which passed CI before.
+NOT_YET_CALIBRATED = {"07_training.ipynb"}
+
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCES = json.loads((ROOT / "tests" / "tolerances.json").read_text())
 TAGGED = [(nb.name, cell_id, cell)
@@ -45,7 +50,11 @@ def test_variants_not_measured_are_named():
         assert "portable" not in variants, "the variant CI runs must always be measured"
 
 
-CALIBRATED = TAGGED
+def test_the_chapters_not_yet_calibrated_are_not_in_the_file():
+    assert not NOT_YET_CALIBRATED & set(TOLERANCES["chapters"])
+
+
+CALIBRATED = [t for t in TAGGED if t[0] not in NOT_YET_CALIBRATED]
 
 
 @pytest.mark.parametrize("chapter, cell_id, cell", CALIBRATED, ids=[f"{c}:{i}" for c, i, _ in CALIBRATED])
