@@ -31,9 +31,9 @@ The file is read with ``safetensors``, which holds plain tensors only (no
 pickle, so loading it cannot run code).
 
 Where there is no network (``TFS_OFFLINE=1``, as on the machines that test this
-book), :func:`weights_available` is False and :func:`make_standin_gpt2` writes a
-small, randomly initialised GPT-2 in exactly the hub's format, so the same
-loading path can still be followed end to end.
+book), :func:`weights_available` is False and the chapter loads the small random
+GPT-2 that :func:`shared.reference.make_standin_gpt2` writes in exactly the hub's
+format, so the same loading path can still be followed end to end.
 
 The download is pinned: :data:`GPT2_URL` names one commit of the hub repository
 (:data:`GPT2_REVISION`), not the moving ``main`` branch, and the file must have
@@ -52,15 +52,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from shared.data import DownloadError, cache_dir, cached_download, is_offline
+from shared.download import DownloadError, cache_dir, cached_download, is_offline
 from shared.model import GPT, GPTConfig
 
 __all__ = [
@@ -79,8 +76,6 @@ __all__ = [
     "load_gpt2_weights",
     "load_pretrained_gpt2",
     "crop_context",
-    "make_standin_gpt2",
-    "load_reference_gpt2",
 ]
 
 # One commit of https://huggingface.co/openai-community/gpt2: the file cannot change under us.
@@ -91,7 +86,6 @@ GPT2_URL_ENV = "TFS_GPT2_URL"  # set it to download the same file from another a
 GPT2_SHA256 = "248dfc3911869ec493c76e65bf2fcf7f615828b0254c12b473182f0f81d3a707"
 GPT2_SIZE = 548_105_171  # bytes
 GPT2_FILENAME = "gpt2/model.safetensors"  # inside the book's cache folder
-STANDIN_FOLDER = "gpt2-standin"
 
 _BUFFER = re.compile(r"^h\.\d+\.attn\.(bias|masked_bias)$")  # causal-mask buffers, not weights
 _CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
@@ -113,7 +107,7 @@ def weights_available(timeout: float = 5.0) -> bool:
     """True if OpenAI's GPT-2 weights are in the cache or can be downloaded now.
 
     False with ``TFS_OFFLINE=1`` (unless already cached) or when :func:`gpt2_url`
-    cannot be reached; the chapter then uses :func:`make_standin_gpt2`. A cached
+    cannot be reached; the chapter then uses :func:`shared.reference.make_standin_gpt2`. A cached
     file counts if it has the right size; :func:`download_gpt2_weights` checks its
     SHA-256 before it is used.
     """
@@ -337,7 +331,7 @@ def load_pretrained_gpt2(path: str | os.PathLike | None = None, *, device="cpu")
 
     ``path`` defaults to OpenAI's 124M checkpoint (downloaded on first use, see
     :func:`download_gpt2_weights`); give a ``model.safetensors`` of another GPT-2
-    (e.g. the stand-in of :func:`make_standin_gpt2`) to load that instead.
+    (e.g. the stand-in of :func:`shared.reference.make_standin_gpt2`) to load that instead.
     """
     if not isinstance(path, (str, os.PathLike, type(None))):
         raise TypeError(f"path must be a file name or None (OpenAI's weights), got {type(path).__name__}")
@@ -367,74 +361,3 @@ def crop_context(model: GPT, context_length: int) -> GPT:
         model.pos_emb.weight.copy_(rows)
     model.cfg = replace(model.cfg, context_length=context_length)
     return model
-
-
-# --------------------------------------------------------------------------- stand-in and reference
-
-
-def make_standin_gpt2(
-    folder: str | os.PathLike | None = None,
-    *,
-    n_layers: int = 2,
-    d_model: int = 64,
-    n_heads: int = 4,
-    context_length: int = 128,
-    seed: int = 0,
-) -> Path:
-    """Write a small, randomly initialised GPT-2 in the hub's format; return its ``model.safetensors``.
-
-    It is made by the reference implementation (``transformers.GPT2LMHeadModel``)
-    with GPT-2's vocabulary and file layout but only ``n_layers`` blocks of width
-    ``d_model``, and saved with ``save_pretrained`` (``model.safetensors`` and
-    ``config.json``) into ``folder`` (default: ``gpt2-standin/`` in the book's cache).
-    The same ``seed`` gives the same file.
-    """
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    folder = Path(folder) if folder is not None else cache_dir() / STANDIN_FOLDER
-    hf_cfg = GPT2Config(vocab_size=50257, n_positions=context_length, n_embd=d_model,
-                        n_layer=n_layers, n_head=n_heads)
-    # transformers initialises from the global RNG: seed it for this model only, and give
-    # the caller's random state back untouched afterwards.
-    with torch.random.fork_rng(devices=[]), _quiet_transformers():
-        torch.manual_seed(seed)
-        GPT2LMHeadModel(hf_cfg).save_pretrained(folder, safe_serialization=True)
-    return folder / "model.safetensors"
-
-
-def load_reference_gpt2(path: str | os.PathLike):
-    """``transformers.GPT2LMHeadModel`` loaded by its own loader from the same file, in eval mode."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    path = Path(path)
-    cfg = config_from_checkpoint(path)
-    hf_cfg = GPT2Config(vocab_size=cfg.vocab_size, n_positions=cfg.context_length,
-                        n_embd=cfg.d_model, n_layer=cfg.n_layers, n_head=cfg.n_heads,
-                        n_inner=cfg.ff_width, layer_norm_epsilon=cfg.ln_eps)
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
-        folder = path.parent
-        if not (folder / "config.json").exists():
-            # OpenAI's file comes alone; transformers wants a config.json beside it.
-            folder = Path(tmp)
-            try:
-                (folder / "model.safetensors").symlink_to(path.resolve())
-            except OSError:  # no symlinks (some Windows set-ups): copy instead
-                shutil.copyfile(path, folder / "model.safetensors")
-            hf_cfg.save_pretrained(folder)
-        with _quiet_transformers():
-            model = GPT2LMHeadModel.from_pretrained(folder, config=hf_cfg, local_files_only=True)
-    return model.eval()
-
-
-@contextmanager
-def _quiet_transformers():
-    """Hide transformers' own progress bars (they would only clutter the chapter)."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()

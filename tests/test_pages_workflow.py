@@ -36,7 +36,7 @@ from scripts.publish_gpt2_chapter import (
     fetch_weights,
     weights_report,
 )
-from shared import pretrained
+from shared import pretrained, reference
 from shared.data import DownloadError
 from tests.loopback import no_proxy, serving
 
@@ -64,7 +64,7 @@ def served(tmp_path_factory):
     transfer leaves it) and ``corrupt.safetensors`` (the full length, one byte changed).
     """
     folder = tmp_path_factory.mktemp("hub")
-    weights = pretrained.make_standin_gpt2(folder, n_layers=1, d_model=16, n_heads=2, context_length=8)
+    weights = reference.make_standin_gpt2(folder, n_layers=1, d_model=16, n_heads=2, context_length=8)
     body = weights.read_bytes()
     (folder / "short.safetensors").write_bytes(body[: len(body) // 2])
     (folder / "corrupt.safetensors").write_bytes(body[:-1] + bytes([body[-1] ^ 0xFF]))
@@ -198,7 +198,7 @@ def test_chapter_prints_the_lines_the_check_reads():
     assert f'"{WEIGHTS_LINE}"' in cell.source and f'"{REAL_WEIGHTS}"' in cell.source
     lines = weights_report(nb)
     assert lines[0].startswith(WEIGHTS_LINE)
-    standin_file = f"{pretrained.STANDIN_FOLDER}/model.safetensors"
+    standin_file = f"{reference.STANDIN_FOLDER}/model.safetensors"
     assert re.fullmatch(rf"file: {standin_file} \([\d,]+ bytes\)", lines[1])
     assert re.fullmatch(rf"file: {pretrained.GPT2_FILENAME} \([\d,]+ bytes\)", FILE_LINE)
 

@@ -22,11 +22,10 @@ from shared.pretrained import (
     download_gpt2_weights,
     load_gpt2_weights,
     load_pretrained_gpt2,
-    load_reference_gpt2,
-    make_standin_gpt2,
     read_safetensors_header,
     weights_available,
 )
+from shared.reference import load_reference_gpt2, make_standin_gpt2
 
 N_LAYERS, D_MODEL, N_HEADS, CONTEXT = 2, 32, 4, 24
 
