@@ -32,9 +32,11 @@ pdf: $(STAMP) ## Print the book to _build/pdf/transformer-from-scratch.pdf (and 
 	$(BIN)/python -m scripts.build_pdf
 
 # Tests run in $(JOBS) processes (pytest-xdist); --dist loadscope keeps each notebook's
-# cells, in order, in one process with one kernel. JOBS=1 runs everything in one process.
+# cells, in order, in one process with one kernel. The units are handed out longest first,
+# in the order conftest.py gives them (--no-loadscope-reorder: not by their number of tests).
+# JOBS=1 runs everything in one process.
 JOBS   ?= 2
-PYTEST := TFS_OFFLINE=1 $(BIN)/python -m pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadscope)
+PYTEST := TFS_OFFLINE=1 $(BIN)/python -m pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadscope --no-loadscope-reorder)
 
 test: $(STAMP) ## Run every test: unit tests, every chapter under nbval, the built book in a browser, its PDFs
 	$(BIN)/python scripts/build_book.py
@@ -61,7 +63,8 @@ test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's fl
 
 # How far each tolerance-checked number moves with the CPU's arithmetic, measured by running
 # the chapters under native, avx2, default and MKL_CBWR=COMPATIBLE arithmetic; the spreads and
-# the bands derived from them go to tests/tolerances.json (commit it). About an hour on 2 cores.
+# the bands derived from them go to tests/tolerances.json (commit it). About two hours on 2 cores
+# (Chapter 7 alone: 70 minutes, its four runs two at a time; NB=chapters/07_training.ipynb for one).
 calibrate: $(STAMP) ## Measure the tolerance bands of the chapters' float outputs (tests/tolerances.json)
 	TFS_OFFLINE=1 $(BIN)/python -m scripts.calibrate $(NB)
 

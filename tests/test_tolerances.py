@@ -12,7 +12,8 @@ variants this machine can produce, and the band nbval allows it. These tests che
 * a variant that was not run for a chapter is named in the file's ``not_measured``;
 * for every difference the prose draws between two numbers of a cell (the cell's
   ``nbval.claims``, pairs of positions in its list of numbers), each band is at most half
-  that difference: no band could turn the claim around or make it vanish.
+  that difference: no band could turn the claim around or make it vanish. A claim the
+  measurement shows to be too close is named in ``TOO_CLOSE``, with why, and expected to fail.
 """
 
 from __future__ import annotations
@@ -26,11 +27,6 @@ import pytest
 
 from scripts import calibrate
 from tests.nbval_tolerance import cell_tolerance
-
-# Chapter 7's measured bands failed a fresh portable run twice (its runs were measured once per
-# variant while the machine was loaded; the fresh failures were not yet identified): until it is
-# calibrated again, its cells keep the rtol/atol of their metadata, which passed CI before.
-NOT_YET_CALIBRATED = {"07_training.ipynb"}
 
 ROOT = Path(__file__).resolve().parent.parent
 TOLERANCES = json.loads((ROOT / "tests" / "tolerances.json").read_text())
@@ -50,14 +46,7 @@ def test_variants_not_measured_are_named():
         assert "portable" not in variants, "the variant CI runs must always be measured"
 
 
-def test_the_chapters_not_yet_calibrated_are_not_in_the_file():
-    assert not NOT_YET_CALIBRATED & set(TOLERANCES["chapters"])
-
-
-CALIBRATED = [t for t in TAGGED if t[0] not in NOT_YET_CALIBRATED]
-
-
-@pytest.mark.parametrize("chapter, cell_id, cell", CALIBRATED, ids=[f"{c}:{i}" for c, i, _ in CALIBRATED])
+@pytest.mark.parametrize("chapter, cell_id, cell", TAGGED, ids=[f"{c}:{i}" for c, i, _ in TAGGED])
 def test_every_tagged_cell_has_measured_bands(chapter, cell_id, cell):
     entry = TOLERANCES["chapters"].get(chapter, {}).get(cell_id)
     assert entry, f"{chapter} cell {cell_id} has no measured bands: run `make calibrate`"
@@ -73,13 +62,27 @@ def test_every_tagged_cell_has_measured_bands(chapter, cell_id, cell):
 CLAIMS = [(chapter, cell_id, cell, pair) for chapter, cell_id, cell in TAGGED
           for pair in cell.get("metadata", {}).get("nbval", {}).get("claims", [])]
 
+# Claims that the measurement shows to be too close for their bands: a known failure of the
+# rule, reported rather than hidden. Strict: once the claim clears its bands, the test fails
+# until the entry is removed. The cure is in the chapter, not in the band.
+TOO_CLOSE = {
+    ("07_training.ipynb", "454c614a", (5, 6)): (
+        "after 1,000 steps, 'untied and no dropout' (4.492) against the book model (4.408): a "
+        "difference of 0.084, but 4.492 moves by 0.016 under PyTorch's portable kernels, a band of "
+        "0.048. The cell asserts the difference on every run (> the seed noise); measuring it with "
+        "three seeds at 1,000 steps would make it robust (issue 17)"),
+}
+
 
 def test_the_chapters_state_claims():
     assert len(CLAIMS) >= 30
+    claimed = {(c, i, tuple(p)) for c, i, _, p in CLAIMS}
+    assert set(TOO_CLOSE) <= claimed, "TOO_CLOSE names a claim that no cell states"
 
 
 def bands_of(chapter: str, cell_id: str, cell) -> tuple[list[str], list[float]]:
-    """The cell's printed numbers and the band nbval allows each: measured, or from its metadata."""
+    """The cell's printed numbers and the band nbval allows each: measured, or from its metadata
+    (a cell not calibrated yet, which test_every_tagged_cell_has_measured_bands reports)."""
     entry = TOLERANCES["chapters"].get(chapter, {}).get(cell_id)
     if entry:
         return entry["numbers"], entry["band"]
@@ -87,8 +90,10 @@ def bands_of(chapter: str, cell_id: str, cell) -> tuple[list[str], list[float]]:
     return printed, [tolerance.allowed(p) for p in printed]
 
 
-@pytest.mark.parametrize("chapter, cell_id, cell, pair", CLAIMS,
-                         ids=[f"{c}:{i}:{p[0]}-{p[1]}" for c, i, _, p in CLAIMS])
+@pytest.mark.parametrize("chapter, cell_id, cell, pair", [
+    pytest.param(*claim, marks=pytest.mark.xfail(strict=True, reason=TOO_CLOSE[key]))
+    if (key := (claim[0], claim[1], tuple(claim[3]))) in TOO_CLOSE else claim for claim in CLAIMS],
+    ids=[f"{c}:{i}:{p[0]}-{p[1]}" for c, i, _, p in CLAIMS])
 def test_no_band_can_hide_a_claimed_difference(chapter, cell_id, cell, pair):
     numbers, bands = bands_of(chapter, cell_id, cell)
     i, j = pair
