@@ -24,6 +24,7 @@ Set TFS_BOOK_HTML to test another build (a scratch copy of the book).
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
 import re
@@ -45,16 +46,6 @@ SKIP_DIRS = {"_static", "_sources", "_images", "_vendor", "_downloads", "jupyter
 SKIP_PAGES = {"genindex.html", "search.html", "zh/genindex.html", "zh/search.html"}
 EDITION = "zh"  # the Chinese edition's folder inside HTML_DIR
 
-
-def _zh_widget_strings() -> dict[str, str]:
-    """locale/zh_CN/widgets.tsv: what the Chinese pages show for a widget's English strings."""
-    import csv
-
-    table = BOOK_ROOT / "locale" / "zh_CN" / "widgets.tsv"
-    if not table.exists():
-        return {}
-    with table.open(encoding="utf-8", newline="") as handle:
-        return {row["english"]: row["chinese"] for row in csv.DictReader(handle, delimiter="\t")}
 # TeX that MathJax should have replaced: seen in the visible text, the maths was not typeset.
 RAW_TEX = ["$$", "\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\text{"]
 
@@ -71,6 +62,15 @@ pytestmark = [
     pytest.mark.skipif(not (HTML_DIR / "index.html").exists(),
                        reason=f"no built book in {HTML_DIR}: run `python scripts/build_book.py` first"),
 ]
+
+
+def _zh_widget_strings() -> dict[str, str]:
+    """What the Chinese pages show for a widget's English strings: locale/zh_CN/widgets.tsv,
+    read as the book's build reads it (book/_ext/editions.py)."""
+    from book._ext.editions import read_table
+
+    table = BOOK_ROOT / "locale" / "zh_CN" / "widgets.tsv"
+    return {html.unescape(k): v for k, v in read_table(table).items()} if table.exists() else {}
 
 
 ZH_WIDGET_STRINGS = _zh_widget_strings()
