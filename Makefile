@@ -63,8 +63,8 @@ test-portable: $(STAMP) ## The chapters again under nbval, with another CPU's fl
 
 # How far each tolerance-checked number moves with the CPU's arithmetic, measured by running
 # the chapters under native, avx2, default and MKL_CBWR=COMPATIBLE arithmetic; the spreads and
-# the bands derived from them go to tests/tolerances.json (commit it). About two hours on 2 cores
-# (Chapter 7 alone: 70 minutes, its four runs two at a time; NB=chapters/07_training.ipynb for one).
+# the bands derived from them go to tests/tolerances.json (commit it). About 2.5 hours on 2 cores
+# (Chapter 7 alone: about 100 minutes, its four runs two at a time; NB=chapters/07_training.ipynb for one).
 calibrate: $(STAMP) ## Measure the tolerance bands of the chapters' float outputs (tests/tolerances.json)
 	TFS_OFFLINE=1 $(BIN)/python -m scripts.calibrate $(NB)
 

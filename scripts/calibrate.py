@@ -29,8 +29,10 @@ Every chapter runs in a copy (``chapters/.calibrate-<variant>-<name>.ipynb``, re
 afterwards; ``--reuse`` keeps and reuses copies left by an interrupted calibration), in
 its own process, at most ``--jobs`` at a time, the longest chapters first; each
 chapter's result is written as soon as its runs are done. The whole run takes about two
-hours on 2 cores: Chapter 7 alone takes 70 minutes (it trains all its variants in each of
-its four runs, two runs at a time).
+and a half hours on 2 cores: Chapter 7 alone takes about 100 minutes (it trains all its
+variants in each of its four runs; two runs at a time took 50 minutes). Keep ``--jobs`` at
+the number of cores: with four Chapter 7 runs at once on 2 cores, its variant cell ran past
+the 30-minute cell timeout.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ def run(chapter: Path, variant: str) -> Path:
     cmd = [sys.executable, "-m", "scripts.execute_notebooks", str(copy)]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
+        copy.unlink()  # it still holds the stored outputs: --reuse must not take it for a run
         raise RuntimeError(f"{chapter.name} under {variant} failed:\n{result.stderr[-3000:]}")
     print(f"  {chapter.name} under {variant}: {result.stdout.strip().splitlines()[-1]}", flush=True)
     return copy

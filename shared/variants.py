@@ -21,7 +21,7 @@ from shared import SEED
 from shared.book import BOOK_TRAIN, load_book_data, train_book_model
 from shared.training import evaluate
 
-__all__ = ["VARIANTS", "SEEDS", "CONTEXTS", "train_variant", "train_variants"]
+__all__ = ["VARIANTS", "SEEDS", "WINNER_SEEDS", "CONTEXTS", "train_variant", "train_variants"]
 
 #: The book model with one setting changed: (changes to its GPTConfig, changes to its TrainConfig).
 VARIANTS: dict[str, tuple[dict, dict]] = {
@@ -36,6 +36,8 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "untied and no dropout": ({"tie_weights": False, "dropout": 0.0}, {}),
     "book model, another seed": ({}, {"seed": SEED + 1}),
     "book model, a third seed": ({}, {"seed": SEED + 2}),
+    "untied and no dropout, another seed": ({"tie_weights": False, "dropout": 0.0}, {"seed": SEED + 1}),
+    "untied and no dropout, a third seed": ({"tie_weights": False, "dropout": 0.0}, {"seed": SEED + 2}),
 }
 TOKENS_PER_STEP = BOOK_TRAIN.batch_size * 16  # the book model's B * T
 for _t in (1, 4, 64):
@@ -45,6 +47,8 @@ for _t in (1, 4, 64):
 MAX_WORKERS = 8
 #: The three runs of the book model that differ only in their seed.
 SEEDS = ("book model", "book model, another seed", "book model, a third seed")
+#: The same three seeds of the short run's winner, which Chapter 7 trains again at full length.
+WINNER_SEEDS = ("untied and no dropout", "untied and no dropout, another seed", "untied and no dropout, a third seed")
 #: Context length -> the variant that trains it (16 is the book model's own).
 CONTEXTS = {1: "context 1", 4: "context 4", 16: "book model", 64: "context 64"}
 

@@ -65,12 +65,9 @@ CLAIMS = [(chapter, cell_id, cell, pair) for chapter, cell_id, cell in TAGGED
 # Claims that the measurement shows to be too close for their bands: a known failure of the
 # rule, reported rather than hidden. Strict: once the claim clears its bands, the test fails
 # until the entry is removed. The cure is in the chapter, not in the band.
-TOO_CLOSE = {
-    ("07_training.ipynb", "454c614a", (5, 6)): (
-        "after 1,000 steps, 'untied and no dropout' (4.492) against the book model (4.408): a "
-        "difference of 0.084, but 4.492 moves by 0.016 under PyTorch's portable kernels, a band of "
-        "0.048. The cell asserts the difference on every run (> the seed noise); measuring it with "
-        "three seeds at 1,000 steps would make it robust (issue 17)"),
+TOO_CLOSE: dict[tuple[str, str, tuple[int, int]], str] = {
+    # None at present. Chapter 7's 1,000-step comparison of "untied and no dropout" with the
+    # book model was one until it compared the means of three seeds (issue 17).
 }
 
 

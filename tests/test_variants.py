@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import variants
+from shared import SEED, variants
 from shared.book import BOOK_TRAIN
 
 
@@ -30,6 +30,13 @@ def test_the_context_variants_keep_the_tokens_per_step():
         assert model_changes.get("context_length", 16) == t
         assert train_changes.get("batch_size", BOOK_TRAIN.batch_size) * t == BOOK_TRAIN.batch_size * 16
     assert all(variants.VARIANTS[name][0] == {} for name in variants.SEEDS)
+
+
+def test_the_seed_runs_change_only_the_seed():
+    for runs in (variants.SEEDS, variants.WINNER_SEEDS):
+        (model, train), *others = (variants.VARIANTS[name] for name in runs)
+        assert all(m == model and {k: v for k, v in t.items() if k != "seed"} == train for m, t in others)
+        assert len({t.get("seed", SEED) for _, t in (variants.VARIANTS[name] for name in runs)}) == 3
 
 
 def test_train_variant_refuses_a_bad_step_count():
