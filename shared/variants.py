@@ -24,6 +24,7 @@ from shared.training import evaluate
 __all__ = ["VARIANTS", "SEEDS", "WINNER_SEEDS", "CONTEXTS", "train_variant", "train_variants"]
 
 #: The book model with one setting changed: (changes to its GPTConfig, changes to its TrainConfig).
+_UNTIED_NO_DROPOUT = {"tie_weights": False, "dropout": 0.0}
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "book model": ({}, {}),
     "8 blocks": ({"n_layers": 8}, {}),
@@ -33,11 +34,11 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "label smoothing 0.1": ({}, {"label_smoothing": 0.1}),
     "weight average (EMA 0.99)": ({}, {"ema_decay": 0.99}),
     "decay the embeddings too": ({}, {"decay_embeddings": True}),
-    "untied and no dropout": ({"tie_weights": False, "dropout": 0.0}, {}),
+    "untied and no dropout": (_UNTIED_NO_DROPOUT, {}),
     "book model, another seed": ({}, {"seed": SEED + 1}),
     "book model, a third seed": ({}, {"seed": SEED + 2}),
-    "untied and no dropout, another seed": ({"tie_weights": False, "dropout": 0.0}, {"seed": SEED + 1}),
-    "untied and no dropout, a third seed": ({"tie_weights": False, "dropout": 0.0}, {"seed": SEED + 2}),
+    "untied and no dropout, another seed": (_UNTIED_NO_DROPOUT, {"seed": SEED + 1}),
+    "untied and no dropout, a third seed": (_UNTIED_NO_DROPOUT, {"seed": SEED + 2}),
 }
 TOKENS_PER_STEP = BOOK_TRAIN.batch_size * 16  # the book model's B * T
 for _t in (1, 4, 64):
